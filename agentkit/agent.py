@@ -1,0 +1,141 @@
+"""`Agent`: the public entry point. Build one with a model and tools; `await agent.run(goal)`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from agentkit.errors import UserError
+from agentkit.models import DEFAULT_MODEL, ModelClient, check_model
+from agentkit.models.scripted import ScriptedBase
+from agentkit.runtime import EventListener, Meter, RunContext
+from agentkit.schema import Budget, Plan, RunResult
+from agentkit.store import Store, open_checkpointer
+from agentkit.tools import Tool, Toolset
+
+ModelLike = str | ScriptedBase
+
+
+def _model_name(model: ModelLike) -> str:
+    return model.model_name if isinstance(model, ScriptedBase) else model
+
+
+class Agent:
+    """A planning agent: strategist, decomposer, executors and monitor over LangGraph.
+
+    Args:
+        model: a LiteLLM model string (`provider/model`), or a scripted model; default is the
+            embedded offline model `local/smollm2`.
+        tools: tools, functions or toolsets the executors may call.
+        db: database file path or URL; default `$AGENTKIT_DB` or `~/.agentkit/agentkit.db`.
+        workspace: the folder tools work in; it must exist.
+        budget: limits of each run.
+        roles: per-role models, e.g. `{"finalizer": "openai/gpt-4.1-mini"}`.
+        aliases: model tiers such as `{"fast": ..., "strong": ...}` used by calibration.
+        max_concurrency: how many subtasks may run at once.
+    """
+
+    def __init__(
+        self,
+        model: ModelLike = DEFAULT_MODEL,
+        *,
+        tools: Iterable[Tool | Toolset | Any] = (),
+        db: str | Path | None = None,
+        workspace: str | Path = ".",
+        budget: Budget | None = None,
+        roles: Mapping[str, ModelLike] | None = None,
+        aliases: Mapping[str, ModelLike] | None = None,
+        max_concurrency: int = 4,
+    ) -> None:
+        self.model = _model_name(model)
+        self.roles = {role: _model_name(m) for role, m in (roles or {}).items()}
+        self.aliases = {name: _model_name(m) for name, m in (aliases or {}).items()}
+        self.tools = Toolset()
+        for item in tools:
+            self.tools.add(item)
+        self.db = db
+        self.workspace = Path(workspace)
+        self.budget = budget or Budget()
+        self.max_concurrency = max_concurrency
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        """The run database (opened at first use)."""
+        if self._store is None:
+            self._store = Store(None if self.db is None else str(self.db))
+        return self._store
+
+    def _check(self, goal: str) -> None:
+        if not goal or not goal.strip():
+            raise UserError("the goal is empty; say what the agent should do, e.g. "
+                            "agentkit run \"Create hello.py that prints hello\"")
+        if not self.workspace.is_dir():
+            raise UserError(
+                f"workspace {str(self.workspace)!r} does not exist; create it "
+                f"(mkdir -p {self.workspace}) or pass --workspace to an existing folder"
+            )
+        for model in {self.model, *self.roles.values(), *self.aliases.values()}:
+            check_model(model)
+
+    async def run(
+        self, goal: str, *, plan: Plan | None = None, on_event: EventListener | None = None
+    ) -> RunResult:
+        """Run the agent on `goal` to its end; every step is recorded in the database."""
+        self._check(goal)
+        store = self.store
+        run_id = store.create_run(
+            goal=goal.strip(), model=self.model, workspace=str(self.workspace.resolve()),
+            settings={"roles": self.roles, "aliases": self.aliases,
+                      "budget": self.budget.model_dump(), "tools": self.tools.names,
+                      "max_concurrency": self.max_concurrency},
+        )
+        await self._drive(run_id, goal.strip(), plan=plan, on_event=on_event)
+        return self.result(run_id)
+
+    def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
+        """`run` for code without an event loop."""
+        return asyncio.run(self.run(goal, **kwargs))
+
+    async def _drive(
+        self, run_id: str, goal: str, *, plan: Plan | None, on_event: EventListener | None
+    ) -> None:
+        from agentkit.graph import builder
+
+        store = self.store
+        client = ModelClient(default=self.model, roles=self.roles, aliases=self.aliases)
+        ctx = RunContext(
+            run_id=run_id, goal=goal, store=store, client=client, tools=self.tools,
+            workspace=self.workspace.resolve(), budget=self.budget,
+            meter=Meter(budget=self.budget, usage=store.usage(run_id)),
+            listener=on_event, initial_plan=plan,
+        )
+        client.observer = ctx.record_model_call
+        client.before_call = ctx.meter.check
+        config = {
+            "configurable": {"thread_id": run_id},
+            "max_concurrency": self.max_concurrency,
+            "recursion_limit": 10_000,
+        }
+        async with open_checkpointer(store.url) as saver:
+            graph = builder().compile(checkpointer=saver)
+            try:
+                await graph.ainvoke({"run_id": run_id}, config, context=ctx)
+            except BaseException as e:
+                store.finish_run(run_id, "interrupted" if isinstance(e, asyncio.CancelledError | KeyboardInterrupt) else "failed",
+                                 answer=None, error=f"{type(e).__name__}: {e}")
+                raise
+
+    def result(self, run_id: str) -> RunResult:
+        """The recorded result of a run."""
+        store = self.store
+        run = store.get_run(run_id)
+        found = store.get_plan(run["id"])
+        return RunResult(
+            run_id=run["id"], status=run["status"], answer=run["answer"],
+            plan=found[1] if found else None, plan_version=found[0] if found else 0,
+            subtasks=store.get_subtasks(run["id"]), usage=store.usage(run["id"]),
+            error=run["error"],
+        )

@@ -1,0 +1,135 @@
+"""Rendering for the CLI with rich: the live view of a run, tables, run details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from agentkit.schema import RunResult
+from agentkit.store import Store
+
+_STYLE = {"done": "green", "failed": "red", "running": "yellow", "pending": "dim", "skipped": "dim"}
+
+
+class LiveView:
+    """A live table of plan steps and subtasks with their status, tokens and tool calls."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.plan_line = "planning…"
+        self.tokens = 0
+        self._live = Live(self._render(), console=console, refresh_per_second=8, transient=False)
+
+    def __enter__(self) -> LiveView:
+        self._live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._live.__exit__(*exc)  # type: ignore[arg-type]
+
+    def on_event(self, kind: str, data: dict[str, Any]) -> None:
+        sid = data.get("subtask_id")
+        if kind == "plan":
+            self.plan_line = f"plan v{data['version']} ({data['trigger']}): {len(data['steps'])} steps"
+        elif kind == "subtask":
+            self.rows[data["id"]] = {"title": data["title"], "status": "pending", "tokens": 0,
+                                     "tools": 0, "step": data["step"]}
+        elif kind == "subtask_started" and sid in self.rows:
+            self.rows[sid]["status"] = "running"
+        elif kind == "subtask_finished" and sid in self.rows:
+            self.rows[sid]["status"] = data["status"]
+        elif kind == "model_call":
+            self.tokens += data.get("tokens") or 0
+            if sid in self.rows:
+                self.rows[sid]["tokens"] += data.get("tokens") or 0
+        elif kind == "tool_call" and sid in self.rows:
+            self.rows[sid]["tools"] += 1
+        self._live.update(self._render())
+
+    def _render(self) -> Group:
+        table = Table(show_edge=False, expand=False)
+        for column in ("subtask", "step", "title", "status", "tokens", "tools"):
+            table.add_column(column)
+        for sid, row in self.rows.items():
+            style = _STYLE.get(row["status"], "")
+            table.add_row(sid, row["step"], row["title"][:50], Text(row["status"], style=style),
+                          str(row["tokens"]), str(row["tools"]))
+        return Group(Text(f"{self.plan_line} · {self.tokens} tokens", style="bold"), table)
+
+
+def print_result(console: Console, result: RunResult) -> None:
+    style = "green" if result.status == "completed" else "red"
+    console.print(Panel(result.answer or "(no answer)", title=f"[{style}]{result.status}[/]",
+                        subtitle=f"run {result.run_id}"))
+    u = result.usage
+    console.print(
+        f"{u.model_calls} model calls · {u.tool_calls} tool calls · {u.total_tokens} tokens "
+        f"· ${u.cost_usd:.4f} · details: agentkit runs show {result.run_id}", highlight=False,
+    )
+
+
+def runs_table(rows: list[dict[str, Any]]) -> Table:
+    import datetime as dt
+
+    table = Table(show_edge=False)
+    for column in ("run", "status", "model", "created", "goal"):
+        table.add_column(column)
+    for r in rows:
+        created = dt.datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M")
+        table.add_row(r["id"], Text(r["status"], style=_STYLE.get(r["status"], "")), r["model"],
+                      created, r["goal"][:60])
+    return table
+
+
+def run_details(store: Store, run_id: str) -> dict[str, Any]:
+    run = store.get_run(run_id)
+    rid = run["id"]
+    found = store.get_plan(rid)
+    return {
+        "run": run,
+        "plan_version": found[0] if found else 0,
+        "plan": found[1].model_dump() if found else None,
+        "subtasks": [s.model_dump() for s in store.get_subtasks(rid)],
+        "tool_calls": [
+            {k: c[k] for k in ("subtask_id", "name", "arguments", "status", "result")}
+            for c in store.get_tool_calls(rid)
+        ],
+        "usage": store.usage(rid).model_dump(),
+    }
+
+
+def print_details(console: Console, d: dict[str, Any]) -> None:
+    run = d["run"]
+    console.print(f"[bold]run {run['id']}[/] · {run['status']} · {run['model']}")
+    console.print(f"goal: {run['goal']}", highlight=False)
+    if d["plan"]:
+        console.print(f"\n[bold]plan v{d['plan_version']}[/]: {d['plan']['strategy']}", highlight=False)
+        for step in d["plan"]["steps"]:
+            console.print(f"  {step['id']}. {step['title']}", highlight=False)
+    table = Table(title="subtasks", show_edge=False)
+    for column in ("id", "step", "status", "result"):
+        table.add_column(column)
+    for s in d["subtasks"]:
+        table.add_row(s["id"], s["step_id"], Text(s["status"], style=_STYLE.get(s["status"], "")),
+                      (s["result"] or "")[:70])
+    console.print(table)
+    tools = Table(title="tool calls", show_edge=False)
+    for column in ("subtask", "tool", "status", "arguments"):
+        tools.add_column(column)
+    for c in d["tool_calls"]:
+        tools.add_row(c["subtask_id"] or "", c["name"], c["status"], c["arguments"][:60])
+    console.print(tools)
+    u = d["usage"]
+    console.print(
+        f"usage: {u['model_calls']} model calls, {u['tool_calls']} tool calls, "
+        f"{u['prompt_tokens']}+{u['completion_tokens']} tokens, ${u['cost_usd']:.4f}"
+    )
+    if run["error"]:
+        console.print(f"[red]error:[/] {run['error']}", highlight=False)
+    console.print(Panel(run["answer"] or "(no answer)", title="answer"))

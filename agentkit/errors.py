@@ -1,0 +1,87 @@
+"""The one exception tree of agentkit.
+
+```
+AgentkitError
+├── UserError                 a mistake the user can fix: bad config, input, plan file, tool definition
+│   ├── ModelConfigError      unknown provider/model, missing API key, missing 'local' extra
+│   ├── ToolDefinitionError   duplicate tool name, unsupported signature
+│   ├── PlanFileError         a plan file that does not parse or validate
+│   └── StorageConfigError    database URL/path unusable (not writable, bad scheme)
+├── RunError                  the run could not go on
+│   ├── ModelError            the model failed or kept answering garbage
+│   │   └── StructuredOutputError   a structured answer did not validate, even after one retry
+│   ├── BudgetExceeded        a budget (tokens, cost, calls, time) is spent
+│   └── StorageError          the database failed while the run was going
+└── ModelRequestsBlocked      a hosted model was called while model requests are disallowed (tests)
+
+ToolRetry                     raised by a tool to send a message back to the model (not an error)
+```
+
+Every message names the bad value with `!r`, says what was expected and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class AgentkitError(Exception):
+    """Base class of every error agentkit raises on purpose."""
+
+
+class UserError(AgentkitError):
+    """A mistake the user can fix; the message says how."""
+
+
+class ModelConfigError(UserError):
+    """A model string that cannot be used: unknown provider, missing key, missing extra."""
+
+
+class ToolDefinitionError(UserError):
+    """A tool that cannot be registered as written."""
+
+
+class PlanFileError(UserError):
+    """A plan file that does not parse or does not validate."""
+
+
+class StorageConfigError(UserError):
+    """A database location that cannot be used."""
+
+
+class RunError(AgentkitError):
+    """The run could not go on."""
+
+
+class ModelError(RunError):
+    """The model call failed, or its answer was unusable."""
+
+
+class StructuredOutputError(ModelError):
+    """A structured answer did not validate against its schema, even after a retry."""
+
+
+class BudgetExceeded(RunError):
+    """A budget of the run is spent.
+
+    Attributes:
+        kind: which budget: 'tokens', 'cost', 'model_calls', 'tool_calls', 'time'.
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class StorageError(RunError):
+    """The database failed while the run was going."""
+
+
+class ModelRequestsBlocked(AgentkitError):
+    """A hosted model was called while `ALLOW_MODEL_REQUESTS` is off (as in tests)."""
+
+
+class ToolRetry(Exception):
+    """Raised inside a tool to send `message` back to the model as the tool's result."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -1,0 +1,226 @@
+"""The LangGraph wiring — the one place nodes are connected.
+
+```
+calibrate ─► strategist ─► decomposer ─► monitor ─┬─► executor (one per ready subtask) ─► monitor
+                 ▲                                ├─► strategist (revise, reason recorded)
+                 └────────────────────────────────┘─► finalizer ─► END
+```
+
+Graph state holds ids and small values; plans, subtasks, tool outputs live in the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Send
+
+from agentkit.errors import BudgetExceeded, ModelError
+from agentkit.execution.executor import execute
+from agentkit.planning import decomposer, monitor, strategist
+from agentkit.planning.ledger import Ledger
+from agentkit.runtime import RunContext
+
+
+def _merge(left: dict[str, str], right: dict[str, str]) -> dict[str, str]:
+    return {**left, **right}
+
+
+class RunState(TypedDict, total=False):
+    run_id: str
+    plan_version: int
+    revisions: int
+    rounds: Annotated[int, operator.add]
+    statuses: Annotated[dict[str, str], _merge]
+    action: str
+    reason: str
+    ready: list[str]
+    stop: str | None
+    failure: str | None
+
+
+class ExecutorInput(TypedDict):
+    run_id: str
+    subtask_id: str
+    plan_version: int
+
+
+def _budget_note(ctx: RunContext) -> str:
+    b, u = ctx.budget, ctx.meter.usage
+    parts = []
+    if b.max_tokens:
+        parts.append(f"{b.max_tokens - u.total_tokens} tokens")
+    if b.max_model_calls:
+        parts.append(f"{b.max_model_calls - u.model_calls} model calls")
+    if b.max_cost_usd:
+        parts.append(f"${b.max_cost_usd - u.cost_usd:.4f}")
+    return ", ".join(parts) or "unlimited"
+
+
+def calibrate(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    ctx.event("calibrated", {"budget": ctx.budget.model_dump(), "tools": ctx.tools.names})
+    return {"plan_version": 0, "revisions": 0, "stop": None, "failure": None}
+
+
+async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    revising = state.get("plan_version", 0) > 0
+    try:
+        if ctx.initial_plan is not None and not revising:
+            plan, trigger, reason = ctx.initial_plan, "plan_file", "loaded from a plan file"
+        elif not revising:
+            plan = await strategist.first_plan(
+                ctx.client, ctx.goal, tool_names=ctx.tools.names, budget_note=_budget_note(ctx)
+            )
+            trigger, reason = "initial", "first plan"
+        else:
+            current = ctx.store.get_plan(ctx.run_id)
+            assert current is not None  # a revision follows a persisted plan
+            reason = state.get("reason") or "revision"
+            plan = await strategist.revise(
+                ctx.client, ctx.goal, plan=current[1],
+                ledger=Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id)),
+                reason=reason, tool_names=ctx.tools.names, budget_note=_budget_note(ctx),
+            )
+            trigger = "failure"
+    except BudgetExceeded as e:
+        return {"stop": e.kind, "reason": str(e)}
+    except ModelError as e:
+        return {"failure": str(e), "reason": str(e)}
+    version = ctx.store.add_plan_version(ctx.run_id, plan, trigger=trigger, reason=reason)
+    ctx.event(
+        "plan", {"version": version, "trigger": trigger, "reason": reason,
+                 "steps": [s.id for s in plan.steps]},
+    )
+    return {"plan_version": version, "revisions": state.get("revisions", 0) + int(revising)}
+
+
+def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    version = state["plan_version"]
+    found = ctx.store.get_plan(ctx.run_id, version)
+    assert found is not None  # the strategist just stored it
+    existing = ctx.store.get_subtasks(ctx.run_id)
+    superseded = {}
+    for old in existing:
+        if old.status == "pending" and old.plan_version < version:
+            old.status = "skipped"  # its step is planned again under the new version
+            ctx.store.update_subtask(ctx.run_id, old)
+            superseded[old.id] = old.status
+    created = decomposer.decompose(found[1], version, budget=ctx.budget, existing=existing)
+    ctx.store.save_subtasks(ctx.run_id, created)
+    for s in created:
+        ctx.event(
+            "subtask", {"id": s.id, "step": s.step_id, "title": s.title,
+                        "depends_on": s.depends_on, "estimated_tokens": s.estimated_tokens},
+            subtask_id=s.id,
+        )
+    return {"statuses": {**superseded, **{s.id: s.status for s in created}}}
+
+
+def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    if state.get("failure"):
+        decision = monitor.Decision(action="finish", reason=state["failure"] or "")
+    elif state.get("stop") or (hit := ctx.meter.exhausted()):
+        kind = state.get("stop") or hit[0]  # type: ignore[index]
+        decision = monitor.Decision(action="finish", reason=f"{kind} budget spent")
+        state = {**state, "stop": kind}
+    else:
+        decision = monitor.decide(
+            ctx.store.get_subtasks(ctx.run_id), plan_version=state["plan_version"],
+            revisions=state.get("revisions", 0), max_revisions=ctx.budget.max_revisions,
+        )
+    ctx.event("monitor", {"action": decision.action, "reason": decision.reason,
+                          "ready": list(decision.ready)})
+    return {"action": decision.action, "reason": decision.reason, "rounds": 1,
+            "ready": list(decision.ready), "stop": state.get("stop")}
+
+
+def route(state: RunState) -> list[Send] | Literal["strategist", "finalizer"]:
+    action = state.get("action")
+    if action == "revise":
+        return "strategist"
+    if action == "dispatch" and state.get("ready"):
+        return [
+            Send("executor", ExecutorInput(run_id=state["run_id"], subtask_id=sid,
+                                           plan_version=state["plan_version"]))
+            for sid in state["ready"]
+        ]
+    return "finalizer"
+
+
+async def executor_node(item: ExecutorInput, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    ctx = runtime.context
+    subtask = ctx.store.get_subtask(ctx.run_id, item["subtask_id"])
+    found = ctx.store.get_plan(ctx.run_id, item["plan_version"])
+    assert found is not None
+    subtask.status, subtask.attempts = "running", subtask.attempts + 1
+    ctx.store.update_subtask(ctx.run_id, subtask)
+    ctx.event("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
+    try:
+        outcome = await execute(
+            subtask, goal=ctx.goal, plan_text=_plan_text(found[1]),
+            ledger_text=Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id)).render(),
+            client=ctx.client, tools=ctx.tools, ctx=ctx.tool_context(subtask.id),
+            record_tool=ctx.record_tool_call,
+        )
+    except BudgetExceeded as e:
+        subtask.status = "pending"  # not judged: it can run again when the run resumes
+        ctx.store.update_subtask(ctx.run_id, subtask)
+        ctx.event("subtask_stopped", {"id": subtask.id, "reason": str(e)}, subtask_id=subtask.id)
+        return {"statuses": {subtask.id: "pending"}, "stop": e.kind}
+    except ModelError as e:
+        subtask.status, subtask.result = "failed", f"model error: {e}"
+    else:
+        subtask.status, subtask.result = outcome.status, outcome.result
+    ctx.store.update_subtask(ctx.run_id, subtask)
+    ctx.event(
+        "subtask_finished", {"id": subtask.id, "status": subtask.status, "result": subtask.result},
+        subtask_id=subtask.id,
+    )
+    return {"statuses": {subtask.id: subtask.status}}
+
+
+def _plan_text(plan: Any) -> str:
+    lines = [f"Strategy: {plan.strategy}"]
+    lines += [f"{s.id}. {s.title}" for s in plan.steps]
+    return "\n".join(lines)
+
+
+async def finalizer_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    from agentkit.execution.finalizer import finalize
+
+    ctx = runtime.context
+    status, answer, error = await finalize(ctx, state)
+    ctx.store.finish_run(ctx.run_id, status, answer=answer, error=error)
+    ctx.event("run_finished", {"status": status, "error": error})
+    return {"action": "done"}
+
+
+@functools.cache
+def builder() -> StateGraph:
+    """The graph, built once per process; compile it with a checkpointer per run."""
+    graph = StateGraph(RunState, context_schema=RunContext)
+    graph.add_node("calibrate", calibrate)
+    graph.add_node("strategist", plan_node)
+    graph.add_node("decomposer", decompose_node)
+    graph.add_node("monitor", monitor_node)
+    graph.add_node("executor", executor_node)
+    graph.add_node("finalizer", finalizer_node)
+    graph.add_edge(START, "calibrate")
+    graph.add_edge("calibrate", "strategist")
+    graph.add_conditional_edges(
+        "strategist", lambda s: "finalizer" if s.get("stop") or s.get("failure") else "decomposer",
+        ["decomposer", "finalizer"],
+    )
+    graph.add_edge("decomposer", "monitor")
+    graph.add_conditional_edges("monitor", route, ["executor", "strategist", "finalizer"])
+    graph.add_edge("executor", "monitor")
+    graph.add_edge("finalizer", END)
+    return graph

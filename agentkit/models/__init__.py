@@ -1,0 +1,33 @@
+"""Every call to a model goes through here, and through LiteLLM (imported lazily)."""
+
+from __future__ import annotations
+
+from agentkit.models.base import ModelRequest, ModelResponse, ToolCall
+from agentkit.models.client import CallObserver, ModelClient
+from agentkit.models.guard import allow_model_requests, set_allow_model_requests
+from agentkit.models.scripted import FunctionModel, Reply, ScriptedModel
+
+DEFAULT_MODEL = "local/smollm2"
+
+
+def check_model(model: str) -> None:
+    """Raise `ModelConfigError` now if `model` cannot be called (unknown, no key, no extra)."""
+    from agentkit.models import _litellm
+
+    _litellm.check_model(model)
+
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "CallObserver",
+    "FunctionModel",
+    "ModelClient",
+    "ModelRequest",
+    "ModelResponse",
+    "Reply",
+    "ScriptedModel",
+    "ToolCall",
+    "allow_model_requests",
+    "check_model",
+    "set_allow_model_requests",
+]

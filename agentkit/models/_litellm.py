@@ -1,0 +1,247 @@
+"""The one home of LiteLLM: imported lazily, at the first model call.
+
+Registers the offline providers (`scripted/...`, `local/...`) as LiteLLM custom providers so every
+model, hosted or not, goes through `litellm.acompletion`, and turns LiteLLM's exceptions into
+agentkit's clear errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from typing import Any
+
+from agentkit.errors import ModelConfigError, ModelError
+from agentkit.models import guard, local, scripted
+from agentkit.models.base import ModelRequest, ModelResponse, ToolCall
+
+
+@functools.cache
+def litellm() -> Any:
+    """Import and configure LiteLLM once (it takes seconds: never at `import agentkit`)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm as _litellm
+
+    _litellm.suppress_debug_info = True
+    _litellm.telemetry = False
+    handlers = _handler_classes(_litellm)
+    _litellm.custom_provider_map = [
+        item
+        for item in _litellm.custom_provider_map
+        if item["provider"] not in ("scripted", "local")
+    ] + [
+        {"provider": "scripted", "custom_handler": handlers["scripted"]()},
+        {"provider": "local", "custom_handler": handlers["local"]()},
+    ]
+    # custom_provider_map is read when routes are set up; refresh it.
+    from litellm.utils import custom_llm_setup
+
+    custom_llm_setup()
+    return _litellm
+
+
+def _handler_classes(lib: Any) -> dict[str, type]:
+    from litellm import CustomLLM
+
+    class ScriptedHandler(CustomLLM):
+        async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            request = _request_from(model, messages, kwargs)
+            reply = await scripted.lookup(model).respond(request)
+            return _fill(
+                lib,
+                kwargs["model_response"],
+                text=reply.text,
+                tool_calls=[
+                    {"id": c.id, "name": c.name, "arguments": c.arguments_json()}
+                    for c in reply.tool_calls
+                ],
+                prompt_tokens=reply.prompt_tokens or 0,
+                completion_tokens=reply.completion_tokens or 0,
+            )
+
+    class LocalHandler(CustomLLM):
+        async def acompletion(self, model: str, messages: list, *args: Any, **kwargs: Any) -> Any:
+            request = _request_from(model, messages, kwargs)
+            out = await local.complete(
+                model,
+                messages,
+                tools=request.tools,
+                output_schema=request.output_schema,
+                max_tokens=request.max_tokens,
+                temperature=request.temperature,
+            )
+            calls = [dict(c, id=f"call_{i}") for i, c in enumerate(out["tool_calls"])]
+            return _fill(
+                lib,
+                kwargs["model_response"],
+                text=out["text"],
+                tool_calls=calls,
+                prompt_tokens=out["prompt_tokens"],
+                completion_tokens=out["completion_tokens"],
+                finish_reason=out["finish_reason"],
+            )
+
+    return {"scripted": ScriptedHandler, "local": LocalHandler}
+
+
+def _request_from(model: str, messages: list, kwargs: dict[str, Any]) -> ModelRequest:
+    params = kwargs.get("optional_params") or {}
+    metadata = (kwargs.get("litellm_params") or {}).get("metadata") or {}
+    fmt = params.get("response_format") or {}
+    schema_block = fmt.get("json_schema") or {}
+    return ModelRequest(
+        role=metadata.get("agentkit_role", "executor"),
+        messages=messages,
+        tools=params.get("tools"),
+        output_schema=schema_block.get("schema"),
+        output_name=schema_block.get("name"),
+        temperature=params.get("temperature"),
+        max_tokens=params.get("max_tokens") or params.get("max_completion_tokens"),
+        reasoning_effort=params.get("reasoning_effort"),
+        subtask_id=metadata.get("agentkit_subtask"),
+    )
+
+
+def _fill(
+    lib: Any,
+    response: Any,
+    *,
+    text: str | None,
+    tool_calls: list[dict[str, Any]],
+    prompt_tokens: int,
+    completion_tokens: int,
+    finish_reason: str | None = None,
+) -> Any:
+    from litellm.types.utils import ChatCompletionMessageToolCall, Function
+
+    message = response.choices[0].message
+    message.content = text
+    if tool_calls:
+        message.tool_calls = [
+            ChatCompletionMessageToolCall(
+                id=c["id"], type="function",
+                function=Function(name=c["name"], arguments=c["arguments"]),
+            )
+            for c in tool_calls
+        ]
+    response.choices[0].finish_reason = finish_reason or ("tool_calls" if tool_calls else "stop")
+    response.usage = lib.Usage(
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        total_tokens=prompt_tokens + completion_tokens,
+    )
+    return response
+
+
+def check_model(model: str) -> None:
+    """Fail fast, before a run starts, on a model string that cannot work."""
+    if not model or "/" not in model:
+        raise ModelConfigError(
+            f"model {model!r} is not a LiteLLM 'provider/model' string; for example "
+            "'openai/gpt-4.1-mini', 'anthropic/claude-sonnet-4-5', 'ollama/llama3.1', "
+            "or 'local/smollm2' for the embedded offline model"
+        )
+    provider, name = model.split("/", 1)
+    if provider == "scripted":
+        scripted.lookup(name)
+        return
+    if provider == "local":
+        local.weights_path(name)
+        return
+    guard.check_allowed(model)
+    lib = litellm()
+    try:
+        lib.get_llm_provider(model)
+    except Exception as e:  # LiteLLM raises BadRequestError for an unknown provider
+        raise ModelConfigError(
+            f"unknown provider {provider!r} in model {model!r}; use a LiteLLM provider such as "
+            "openai, anthropic, gemini, ollama, openrouter, or 'local/smollm2'"
+        ) from e
+    env = lib.validate_environment(model=model)
+    if not env.get("keys_in_environment", True) and env.get("missing_keys"):
+        missing = ", ".join(env["missing_keys"])
+        raise ModelConfigError(
+            f"model {model!r} needs {missing} set in the environment; set it, or run offline "
+            "with --model local/smollm2"
+        )
+
+
+async def acompletion(model: str, request: ModelRequest) -> ModelResponse:
+    """Call `model` through `litellm.acompletion` and normalize the answer."""
+    guard.check_allowed(model)
+    lib = litellm()
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "messages": request.messages,
+        "metadata": {"agentkit_role": request.role, "agentkit_subtask": request.subtask_id},
+    }
+    if request.tools:
+        kwargs["tools"] = request.tools
+    if request.output_schema is not None:
+        kwargs["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": request.output_name or "answer", "schema": request.output_schema},
+        }
+    for key in ("temperature", "max_tokens", "reasoning_effort"):
+        if (value := getattr(request, key)) is not None:
+            kwargs[key] = value
+    if request.reasoning_effort is not None and model.split("/", 1)[0] in guard.OFFLINE_PROVIDERS:
+        kwargs["allowed_openai_params"] = ["reasoning_effort"]
+    elif model.split("/", 1)[0] not in guard.OFFLINE_PROVIDERS:
+        kwargs["num_retries"] = 2
+        kwargs["drop_params"] = True
+    started = time.perf_counter()
+    try:
+        raw = await lib.acompletion(**kwargs)
+    except (ModelError, ModelConfigError):
+        raise
+    except Exception as e:
+        raise _translate(model, e) from e
+    latency = time.perf_counter() - started
+    return _normalize(lib, model, raw, latency)
+
+
+def _translate(model: str, error: Exception) -> Exception:
+    cause = error.__cause__ or error.__context__
+    if isinstance(cause, ModelError | ModelConfigError):
+        return cause
+    lib = litellm()
+    if isinstance(error, lib.AuthenticationError):
+        env = lib.validate_environment(model=model)
+        keys = ", ".join(env.get("missing_keys") or []) or "the provider's API key"
+        return ModelConfigError(
+            f"model {model!r} was refused for lack of valid credentials; set {keys}, "
+            "or run offline with --model local/smollm2"
+        )
+    if isinstance(error, lib.NotFoundError):
+        return ModelConfigError(f"model {model!r} was not found by its provider; check the name")
+    return ModelError(f"model {model!r} failed: {type(error).__name__}: {error}")
+
+
+def _normalize(lib: Any, model: str, raw: Any, latency: float) -> ModelResponse:
+    choice = raw.choices[0]
+    calls = []
+    for call in choice.message.tool_calls or []:
+        function = call["function"] if isinstance(call, dict) else call.function
+        name = function["name"] if isinstance(function, dict) else function.name
+        args = function["arguments"] if isinstance(function, dict) else function.arguments
+        call_id = call["id"] if isinstance(call, dict) else call.id
+        calls.append(ToolCall(name=name, arguments=args or "{}", id=call_id or ""))
+    usage = getattr(raw, "usage", None)
+    cost = 0.0
+    if model.split("/", 1)[0] not in guard.OFFLINE_PROVIDERS:
+        try:
+            cost = float(lib.completion_cost(completion_response=raw) or 0.0)
+        except Exception:  # no price known for this model: record zero, not a crash
+            cost = 0.0
+    return ModelResponse(
+        model=model,
+        text=choice.message.content,
+        tool_calls=calls,
+        prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+        completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        cost_usd=cost,
+        latency_s=latency,
+        finish_reason=choice.finish_reason,
+    )

@@ -1,0 +1,154 @@
+"""Scripted models: deterministic stand-ins for a model, for tests and for users' own tests.
+
+Both are real LiteLLM providers (`scripted/<name>`), so a run driven by them goes through the very
+same `litellm.acompletion` path as a hosted model. A reply may be:
+
+- a `str`: plain text (or JSON text for a structured answer);
+- a `ToolCall` or a list of them;
+- a `dict` or a Pydantic model: the structured answer, sent as JSON;
+- a `Reply`, for full control (text, tool calls, reported usage).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import json
+import threading
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from pydantic import BaseModel
+
+from agentkit.errors import ModelError, ModelConfigError
+from agentkit.models.base import ModelRequest, ToolCall
+from agentkit.tokens import count_messages, count_text
+
+
+@dataclass(kw_only=True)
+class Reply:
+    """A scripted reply with everything spelled out."""
+
+    text: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+ReplyLike: TypeAlias = str | ToolCall | list[ToolCall] | dict[str, Any] | BaseModel | Reply
+ReplyFunction: TypeAlias = Callable[[ModelRequest], ReplyLike | Awaitable[ReplyLike]]
+
+_registry: dict[str, ScriptedBase] = {}
+_registry_lock = threading.Lock()
+_counter = itertools.count(1)
+
+
+class ScriptedBase:
+    """Common part of the scripted models: a name under the `scripted` provider, and a log."""
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name or f"{type(self).__name__.lower()}-{next(_counter)}"
+        self.requests: list[ModelRequest] = []
+        with _registry_lock:
+            _registry[self.name] = self
+
+    @property
+    def model_name(self) -> str:
+        """The LiteLLM model string that routes to this model."""
+        return f"scripted/{self.name}"
+
+    def __str__(self) -> str:
+        return self.model_name
+
+    async def _next(self, request: ModelRequest) -> ReplyLike:
+        raise NotImplementedError
+
+    async def respond(self, request: ModelRequest) -> Reply:
+        self.requests.append(request)
+        return _to_reply(await self._next(request), request)
+
+
+class FunctionModel(ScriptedBase):
+    """A model whose every reply is computed by `fn(request)` (sync or async)."""
+
+    def __init__(self, fn: ReplyFunction, *, name: str | None = None) -> None:
+        super().__init__(name)
+        self.fn = fn
+
+    async def _next(self, request: ModelRequest) -> ReplyLike:
+        value = self.fn(request)
+        if inspect.isawaitable(value):
+            value = await value
+        return value
+
+
+class ScriptedModel(ScriptedBase):
+    """A model that answers from a queue of replies, in order; an entry may be a function."""
+
+    def __init__(
+        self, replies: Iterable[ReplyLike | ReplyFunction], *, name: str | None = None
+    ) -> None:
+        super().__init__(name)
+        self.replies: deque[ReplyLike | ReplyFunction] = deque(replies)
+        self._lock = asyncio.Lock()
+
+    async def _next(self, request: ModelRequest) -> ReplyLike:
+        if not self.replies:
+            raise ModelError(
+                f"ScriptedModel {self.name!r} has no reply left for call "
+                f"{len(self.requests)} (role {request.role!r}); add more replies to the script"
+            )
+        entry = self.replies.popleft()
+        if callable(entry) and not isinstance(entry, BaseModel | ToolCall | Reply):
+            value = entry(request)
+            return await value if inspect.isawaitable(value) else value
+        return entry
+
+
+def lookup(name: str) -> ScriptedBase:
+    with _registry_lock:
+        model = _registry.get(name)
+    if model is None:
+        raise ModelConfigError(
+            f"no scripted model named {name!r} exists in this process; create it with "
+            "FunctionModel(fn) or ScriptedModel([...]) and pass the object (or its .model_name)"
+        )
+    return model
+
+
+def _to_reply(value: ReplyLike, request: ModelRequest) -> Reply:
+    if isinstance(value, Reply):
+        reply = value
+    elif isinstance(value, ToolCall):
+        reply = Reply(tool_calls=[value])
+    elif isinstance(value, list):
+        reply = Reply(tool_calls=list(value))
+    elif isinstance(value, BaseModel):
+        reply = Reply(text=value.model_dump_json())
+    elif isinstance(value, dict):
+        reply = Reply(text=json.dumps(value))
+    elif isinstance(value, str):
+        reply = Reply(text=value)
+    else:
+        raise ModelError(
+            f"scripted reply {value!r} has type {type(value).__name__}; expected str, ToolCall, "
+            "list of ToolCall, dict, a Pydantic model or Reply"
+        )
+    calls = [
+        call if call.id else ToolCall(name=call.name, arguments=call.arguments, id=f"call_{i}")
+        for i, call in enumerate(reply.tool_calls)
+    ]
+    completion_text = (reply.text or "") + "".join(c.arguments_json() for c in calls)
+    return Reply(
+        text=reply.text,
+        tool_calls=calls,
+        prompt_tokens=reply.prompt_tokens
+        if reply.prompt_tokens is not None
+        else count_messages(request.messages, request.tools),
+        completion_tokens=reply.completion_tokens
+        if reply.completion_tokens is not None
+        else count_text(completion_text) + 1,
+    )

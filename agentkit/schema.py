@@ -1,0 +1,129 @@
+"""The persisted data of a run: plans, subtasks, effort, budgets, usage and results.
+
+These are Pydantic models because they are stored, exported to YAML and sent to models as JSON
+Schema for structured output. Strings and lists carry bounds so a small model constrained by a
+grammar cannot repeat itself until it hits its token limit.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Difficulty = Literal["trivial", "easy", "medium", "hard"]
+SubtaskStatus = Literal["pending", "running", "done", "failed", "skipped"]
+RunStatus = Literal["running", "completed", "failed", "budget_exhausted", "interrupted"]
+Role = Literal[
+    "strategist", "decomposer", "executor", "monitor", "summarizer", "judge", "thinker", "finalizer"
+]
+
+ShortText = Annotated[str, Field(max_length=200)]
+
+
+class PlanStep(BaseModel):
+    """One step of a plan, with what counts as done."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9_.-]+$")]
+    title: Annotated[str, Field(min_length=1, max_length=100)]
+    instructions: Annotated[str, Field(max_length=600)] = ""
+    success_criteria: Annotated[str, Field(max_length=300)] = ""
+    depends_on: Annotated[list[str], Field(max_length=6)] = []
+    difficulty: Difficulty = "medium"
+
+
+class Plan(BaseModel):
+    """A strategy and the ordered steps that carry it out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    strategy: Annotated[str, Field(min_length=1, max_length=600)]
+    steps: Annotated[list[PlanStep], Field(min_length=1, max_length=12)]
+    assumptions: Annotated[list[ShortText], Field(max_length=6)] = []
+    risks: Annotated[list[ShortText], Field(max_length=6)] = []
+
+    @model_validator(mode="after")
+    def _check_step_graph(self) -> Plan:
+        seen: set[str] = set()
+        for number, step in enumerate(self.steps, start=1):
+            if step.id in seen:
+                raise ValueError(
+                    f"step {number} reuses the id {step.id!r}; give every step a unique id"
+                )
+            for dep in step.depends_on:
+                if dep not in seen:
+                    known = ", ".join(repr(s) for s in seen) or "none"
+                    raise ValueError(
+                        f"step {number} ({step.id!r}) depends on {dep!r}, which is not an "
+                        f"earlier step; earlier steps: {known}"
+                    )
+            seen.add(step.id)
+        return self
+
+
+class Effort(BaseModel):
+    """How much to spend on one subtask: which model, how long, which tools."""
+
+    model: str | None = None
+    reasoning_effort: Literal["low", "medium", "high"] | None = None
+    max_steps: int = Field(default=8, ge=1)
+    budget_tokens: int = Field(default=20_000, ge=1)
+    thinking_tools: bool = False
+
+
+class Subtask(BaseModel):
+    """A piece of a plan step sized to one bounded inference effort."""
+
+    id: str
+    step_id: str
+    plan_version: int
+    title: str
+    instructions: str = ""
+    success_criteria: str = ""
+    depends_on: list[str] = []
+    estimated_tokens: int = 0
+    effort: Effort = Effort()
+    status: SubtaskStatus = "pending"
+    result: str | None = None
+    attempts: int = 0
+
+
+class Budget(BaseModel):
+    """Limits of a whole run. `None` means unlimited."""
+
+    max_tokens: int | None = Field(default=200_000, ge=1)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_model_calls: int | None = Field(default=200, ge=1)
+    max_tool_calls: int | None = Field(default=500, ge=1)
+    max_seconds: float | None = Field(default=None, gt=0)
+    subtask_tokens: int = Field(default=20_000, ge=100)
+    max_revisions: int = Field(default=3, ge=0)
+
+
+class Usage(BaseModel):
+    """What a run (or a part of it) spent."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    model_calls: int = 0
+    tool_calls: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class RunResult(BaseModel):
+    """What `Agent.run` returns."""
+
+    run_id: str
+    status: RunStatus
+    answer: str | None
+    plan: Plan | None
+    plan_version: int
+    subtasks: list[Subtask]
+    usage: Usage
+    error: str | None = None

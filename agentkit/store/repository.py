@@ -1,0 +1,277 @@
+"""`Store`: every read and write of run records. The event log is append-only."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from agentkit.errors import StorageError, UserError
+from agentkit.schema import Plan, RunStatus, Subtask, Usage
+from agentkit.store import database, migrations
+from agentkit.store.tables import events, model_calls, plan_versions, runs, subtasks, tool_calls
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class Store:
+    """The run database. Thread-safe; one instance may serve many concurrent runs."""
+
+    def __init__(self, db: str | None = None) -> None:
+        self.url = database.resolve_url(db)
+        self.engine = database.create_db_engine(self.url)
+        self._seq_lock = threading.Lock()
+        with self._tx() as conn:
+            migrations.migrate(conn)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as e:
+            raise StorageError(f"database {self.url!r} failed: {e}") from e
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # runs -----------------------------------------------------------------------------------
+
+    def create_run(
+        self, *, goal: str, model: str, workspace: str, settings: dict[str, Any],
+        parent_run_id: str | None = None,
+    ) -> str:
+        run_id = uuid.uuid4().hex[:12]
+        now = time.time()
+        with self._tx() as conn:
+            conn.execute(
+                insert(runs).values(
+                    id=run_id, goal=goal, status="running", model=model, workspace=workspace,
+                    settings=_json(settings), parent_run_id=parent_run_id,
+                    created_at=now, updated_at=now,
+                )
+            )
+        return run_id
+
+    def finish_run(
+        self, run_id: str, status: RunStatus, *, answer: str | None, error: str | None = None
+    ) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id)
+                .values(status=status, answer=answer, error=error, updated_at=time.time())
+            )
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        with self._tx() as conn:
+            row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+            if row is None:
+                row = conn.execute(
+                    select(runs).where(runs.c.id.startswith(run_id))
+                ).mappings().all()
+                if len(row) != 1:
+                    raise UserError(
+                        f"no run {run_id!r} in {self.url!r}; `agentkit runs list` shows the runs"
+                    )
+                row = row[0]
+        run = dict(row)
+        run["settings"] = json.loads(run["settings"])
+        return run
+
+    def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(runs.c.id, runs.c.goal, runs.c.status, runs.c.model, runs.c.created_at)
+                .order_by(runs.c.created_at.desc())
+                .limit(limit)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    # plans and subtasks ---------------------------------------------------------------------
+
+    def add_plan_version(self, run_id: str, plan: Plan, *, trigger: str, reason: str) -> int:
+        with self._tx() as conn:
+            current = conn.execute(
+                select(func.max(plan_versions.c.version)).where(plan_versions.c.run_id == run_id)
+            ).scalar()
+            version = (current or 0) + 1
+            conn.execute(
+                insert(plan_versions).values(
+                    run_id=run_id, version=version, plan=plan.model_dump_json(),
+                    trigger=trigger, reason=reason, created_at=time.time(),
+                )
+            )
+        return version
+
+    def get_plan(self, run_id: str, version: int | None = None) -> tuple[int, Plan] | None:
+        query = select(plan_versions.c.version, plan_versions.c.plan).where(
+            plan_versions.c.run_id == run_id
+        )
+        if version is not None:
+            query = query.where(plan_versions.c.version == version)
+        with self._tx() as conn:
+            row = conn.execute(query.order_by(plan_versions.c.version.desc())).first()
+        if row is None:
+            return None
+        return row[0], Plan.model_validate_json(row[1])
+
+    def plan_versions(self, run_id: str) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(plan_versions).where(plan_versions.c.run_id == run_id)
+                .order_by(plan_versions.c.version)
+            ).mappings().all()
+        return [dict(r, plan=json.loads(r["plan"])) for r in rows]
+
+    def save_subtasks(self, run_id: str, items: list[Subtask]) -> None:
+        now = time.time()
+        with self._tx() as conn:
+            for item in items:
+                conn.execute(
+                    insert(subtasks).values(
+                        run_id=run_id, id=item.id, plan_version=item.plan_version,
+                        status=item.status, data=item.model_dump_json(), updated_at=now,
+                    )
+                )
+
+    def update_subtask(self, run_id: str, subtask: Subtask) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                update(subtasks)
+                .where(subtasks.c.run_id == run_id, subtasks.c.id == subtask.id)
+                .values(status=subtask.status, data=subtask.model_dump_json(),
+                        updated_at=time.time())
+            )
+
+    def get_subtasks(self, run_id: str) -> list[Subtask]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(subtasks.c.data).where(subtasks.c.run_id == run_id)
+            ).scalars().all()
+        items = [Subtask.model_validate_json(r) for r in rows]
+        return sorted(items, key=lambda s: _natural(s.id))
+
+    def get_subtask(self, run_id: str, subtask_id: str) -> Subtask:
+        with self._tx() as conn:
+            data = conn.execute(
+                select(subtasks.c.data).where(
+                    subtasks.c.run_id == run_id, subtasks.c.id == subtask_id
+                )
+            ).scalar()
+        if data is None:
+            raise StorageError(f"run {run_id!r} has no subtask {subtask_id!r}")
+        return Subtask.model_validate_json(data)
+
+    # the record -----------------------------------------------------------------------------
+
+    def add_event(
+        self, run_id: str, kind: str, data: dict[str, Any], *, subtask_id: str | None = None
+    ) -> int:
+        with self._seq_lock, self._tx() as conn:
+            seq = (
+                conn.execute(
+                    select(func.max(events.c.seq)).where(events.c.run_id == run_id)
+                ).scalar()
+                or 0
+            ) + 1
+            conn.execute(
+                insert(events).values(
+                    run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
+                    data=_json(data), created_at=time.time(),
+                )
+            )
+        return seq
+
+    def get_events(self, run_id: str) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(events.c.seq, events.c.kind, events.c.subtask_id, events.c.data)
+                .where(events.c.run_id == run_id)
+                .order_by(events.c.seq)
+            ).mappings().all()
+        return [dict(r, data=json.loads(r["data"])) for r in rows]
+
+    def record_model_call(
+        self, run_id: str, *, subtask_id: str | None, role: str, model: str,
+        request: dict[str, Any], response: dict[str, Any] | None, error: str | None,
+        prompt_tokens: int, completion_tokens: int, cost_usd: float, latency_ms: float,
+    ) -> int:
+        with self._tx() as conn:
+            result = conn.execute(
+                insert(model_calls).values(
+                    run_id=run_id, subtask_id=subtask_id, role=role, model=model,
+                    request=_json(request), response=None if response is None else _json(response),
+                    error=error, prompt_tokens=prompt_tokens,
+                    completion_tokens=completion_tokens, cost_usd=cost_usd,
+                    latency_ms=latency_ms, created_at=time.time(),
+                )
+            )
+        return int(result.inserted_primary_key[0])
+
+    def get_model_calls(self, run_id: str) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(model_calls).where(model_calls.c.run_id == run_id)
+                .order_by(model_calls.c.id)
+            ).mappings().all()
+        return [
+            dict(r, request=json.loads(r["request"]),
+                 response=None if r["response"] is None else json.loads(r["response"]))
+            for r in rows
+        ]
+
+    def record_tool_call(
+        self, run_id: str, *, subtask_id: str | None, call_id: str, name: str,
+        arguments: str, result: str, status: str, latency_ms: float,
+    ) -> int:
+        with self._tx() as conn:
+            res = conn.execute(
+                insert(tool_calls).values(
+                    run_id=run_id, subtask_id=subtask_id, call_id=call_id, name=name,
+                    arguments=arguments, result=result, status=status,
+                    latency_ms=latency_ms, created_at=time.time(),
+                )
+            )
+        return int(res.inserted_primary_key[0])
+
+    def get_tool_calls(self, run_id: str) -> list[dict[str, Any]]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(tool_calls).where(tool_calls.c.run_id == run_id).order_by(tool_calls.c.id)
+            ).mappings().all()
+        return [dict(r) for r in rows]
+
+    def usage(self, run_id: str) -> Usage:
+        with self._tx() as conn:
+            m = conn.execute(
+                select(
+                    func.coalesce(func.sum(model_calls.c.prompt_tokens), 0),
+                    func.coalesce(func.sum(model_calls.c.completion_tokens), 0),
+                    func.coalesce(func.sum(model_calls.c.cost_usd), 0.0),
+                    func.count(model_calls.c.id),
+                ).where(model_calls.c.run_id == run_id)
+            ).one()
+            t = conn.execute(
+                select(func.count(tool_calls.c.id)).where(tool_calls.c.run_id == run_id)
+            ).scalar()
+        return Usage(
+            prompt_tokens=m[0], completion_tokens=m[1], cost_usd=float(m[2]),
+            model_calls=m[3], tool_calls=t or 0,
+        )
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    """Sort 't2' before 't10'."""
+    head = text.rstrip("0123456789")
+    tail = text[len(head):]
+    return (head, int(tail) if tail else -1, text)

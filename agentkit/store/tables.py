@@ -1,0 +1,114 @@
+"""The tables of the run database (SQLAlchemy Core). Bulk data lives here, not in graph state."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "agentkit_schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("goal", Text, nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("workspace", Text, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("answer", Text),
+    Column("error", Text),
+    Column("parent_run_id", String(40)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+plan_versions = Table(
+    "plan_versions",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("plan", Text, nullable=False),
+    Column("trigger", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+subtasks = Table(
+    "subtasks",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.id"), primary_key=True),
+    Column("id", String(40), primary_key=True),
+    Column("plan_version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("subtask_id", String(40)),
+    Column("data", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("run_id", "seq", name="uq_events_run_seq"),
+)
+
+model_calls = Table(
+    "model_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("subtask_id", String(40)),
+    Column("role", String(24), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("request", Text, nullable=False),
+    Column("response", Text),
+    Column("error", Text),
+    Column("prompt_tokens", Integer, nullable=False, default=0),
+    Column("completion_tokens", Integer, nullable=False, default=0),
+    Column("cost_usd", Float, nullable=False, default=0.0),
+    Column("latency_ms", Float, nullable=False, default=0.0),
+    Column("created_at", Float, nullable=False),
+)
+
+tool_calls = Table(
+    "tool_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("subtask_id", String(40)),
+    Column("call_id", String(80), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("arguments", Text, nullable=False),
+    Column("result", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("latency_ms", Float, nullable=False, default=0.0),
+    Column("created_at", Float, nullable=False),
+)
+
+Index("ix_events_run", events.c.run_id, events.c.seq)
+Index("ix_model_calls_run", model_calls.c.run_id)
+Index("ix_tool_calls_run", tool_calls.c.run_id)
+Index("ix_runs_created", runs.c.created_at)

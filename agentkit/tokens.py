@@ -1,0 +1,62 @@
+"""Offline token counting with tiktoken.
+
+tiktoken downloads its encoding files on first use. LiteLLM's wheel ships `cl100k_base` and
+`o200k_base`; we point `TIKTOKEN_CACHE_DIR` at that folder (found without importing litellm, which
+is slow) so counting works with no network.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tiktoken
+
+DEFAULT_ENCODING = "cl100k_base"
+# Per-message framing tokens in chat formats (role markers, separators): a small constant.
+_MESSAGE_OVERHEAD = 4
+
+
+def _litellm_tokenizer_dir() -> Path | None:
+    spec = importlib.util.find_spec("litellm")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(spec.submodule_search_locations[0]) / "litellm_core_utils" / "tokenizers"
+    return folder if folder.is_dir() else None
+
+
+@functools.cache
+def encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
+    """Return a tiktoken encoding, loaded from files on disk only."""
+    if "TIKTOKEN_CACHE_DIR" not in os.environ and (folder := _litellm_tokenizer_dir()):
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(folder)
+    import tiktoken
+
+    return tiktoken.get_encoding(name)
+
+
+def count_text(text: str) -> int:
+    """Tokens in `text`."""
+    return len(encoding().encode(text, disallowed_special=()))
+
+
+def count_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> int:
+    """Tokens a chat request will take: contents, tool calls and tool schemas."""
+    total = 0
+    for message in messages:
+        total += _MESSAGE_OVERHEAD
+        content = message.get("content")
+        if isinstance(content, str):
+            total += count_text(content)
+        elif content:
+            total += count_text(json.dumps(content))
+        for call in message.get("tool_calls") or []:
+            total += count_text(json.dumps(call))
+    if tools:
+        total += count_text(json.dumps(tools))
+    return total

@@ -1,0 +1,56 @@
+"""Scripted models that behave like a competent model would, for end-to-end tests."""
+
+from __future__ import annotations
+
+import re
+
+from agentkit import ModelRequest, ToolCall
+from agentkit.schema import Plan, PlanStep
+
+PRIMES_PROGRAM = (
+    "n, found = 2, []\n"
+    "while len(found) < 10:\n"
+    "    if all(n % p for p in found):\n"
+    "        found.append(n)\n"
+    "    n += 1\n"
+    "print(found)\n"
+)
+
+HELLO_PLAN = Plan(
+    strategy="Write the program, then run it and report its output.",
+    steps=[
+        PlanStep(id="s1", title="Write hello.py", instructions="Write hello.py printing the "
+                 "first 10 primes.", success_criteria="hello.py exists", difficulty="easy"),
+        PlanStep(id="s2", title="Run hello.py", instructions="Run it with python.",
+                 success_criteria="the output lists 10 primes", depends_on=["s1"],
+                 difficulty="easy"),
+    ],
+)
+
+
+def subtask_title(request: ModelRequest) -> str:
+    match = re.search(r"Your subtask \((t\d+)\): (.*)", request.messages[1]["content"])
+    assert match, "executor prompt names its subtask"
+    return match.group(2)
+
+
+def tool_results(request: ModelRequest) -> list[str]:
+    return [m["content"] for m in request.messages if m["role"] == "tool"]
+
+
+def hello_primes(request: ModelRequest) -> object:
+    """Plans, writes hello.py, runs it, and reports — reacting to real tool results."""
+    if request.role == "strategist":
+        return HELLO_PLAN
+    if request.role == "finalizer":
+        return "hello.py prints " + request.last_user_text.rsplit("Run hello.py: ", 1)[-1]
+    title, results = subtask_title(request), tool_results(request)
+    if title == "Write hello.py":
+        if not results:
+            return ToolCall(name="write_file",
+                            arguments={"path": "hello.py", "content": PRIMES_PROGRAM})
+        return ToolCall(name="finish", arguments={"result": "wrote hello.py"})
+    if not results:
+        return ToolCall(name="run_shell", arguments={"command": "python hello.py"})
+    output = results[-1].splitlines()[-1]
+    return ToolCall(name="finish", arguments={"result": output})

@@ -1,0 +1,62 @@
+"""The whole graph, driven by a scripted model through LiteLLM, checked in the database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from agentkit import Agent, FunctionModel, load_tools
+from agentkit.store import Store
+from tests.scripts import hello_primes
+
+
+async def test_run_is_planned_executed_and_recorded(db: str, workspace: Path) -> None:
+    model = FunctionModel(hello_primes)
+    agent = Agent(model, tools=[load_tools("files"), load_tools("shell")], db=db,
+                  workspace=workspace)
+
+    result = await agent.run("Create hello.py that prints the first 10 primes, then run it")
+
+    assert result.status == "completed", result.error
+    assert (workspace / "hello.py").is_file()
+    assert result.answer == "hello.py prints [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]"
+    store = Store(db)
+    assert [v["version"] for v in store.plan_versions(result.run_id)] == [1]
+    subtasks = store.get_subtasks(result.run_id)
+    assert [(s.id, s.step_id, s.status) for s in subtasks] == [("t1", "s1", "done"),
+                                                               ("t2", "s2", "done")]
+    assert subtasks[1].depends_on == ["t1"]
+    tools = store.get_tool_calls(result.run_id)
+    assert [(t["name"], t["status"]) for t in tools] == [
+        ("write_file", "ok"), ("finish", "ok"), ("run_shell", "ok"), ("finish", "ok")]
+    assert "exit code 0" in tools[2]["result"]
+    calls = store.get_model_calls(result.run_id)
+    assert [c["role"] for c in calls] == ["strategist"] + ["executor"] * 4 + ["finalizer"]
+    assert all(c["model"] == model.model_name for c in calls)
+    assert all(c["prompt_tokens"] > 0 and c["completion_tokens"] > 0 for c in calls)
+    assert calls[0]["request"]["output_schema"]["title"] == "Plan"
+    usage = store.usage(result.run_id)
+    assert usage.model_calls == 6 and usage.tool_calls == 4
+    assert result.usage == usage
+    kinds = [e["kind"] for e in store.get_events(result.run_id)]
+    assert kinds[0] == "calibrated" and kinds[-1] == "run_finished"
+    assert store.get_run(result.run_id)["status"] == "completed"
+
+
+async def test_executor_sees_the_request_it_is_given(db: str, workspace: Path) -> None:
+    model = FunctionModel(hello_primes)
+    agent = Agent(model, tools=[load_tools("files"), load_tools("shell")], db=db,
+                  workspace=workspace)
+    await agent.run("Create hello.py that prints the first 10 primes, then run it")
+
+    executor = [r for r in model.requests if r.role == "executor"]
+    assert {"write_file", "run_shell", "finish"} <= set(executor[0].tool_names)
+    strategist = next(r for r in model.requests if r.role == "strategist")
+    assert strategist.output_schema is not None and strategist.tools is None
+
+
+def test_run_sync_returns_the_same_result_shape(db: str, workspace: Path) -> None:
+    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
+                  db=db, workspace=workspace)
+    result = agent.run_sync("Create hello.py that prints the first 10 primes, then run it")
+    assert result.status == "completed"
+    assert result.plan is not None and [s.id for s in result.plan.steps] == ["s1", "s2"]
