@@ -30,6 +30,11 @@ def _merge(left: dict[str, str], right: dict[str, str]) -> dict[str, str]:
     return {**left, **right}
 
 
+def _first(left: str | None, right: str | None) -> str | None:
+    """Keep the first reason to stop: parallel executors may all hit the budget at once."""
+    return left or right
+
+
 class RunState(TypedDict, total=False):
     run_id: str
     plan_version: int
@@ -39,7 +44,7 @@ class RunState(TypedDict, total=False):
     action: str
     reason: str
     ready: list[str]
-    stop: str | None
+    stop: Annotated[str | None, _first]
     failure: str | None
 
 

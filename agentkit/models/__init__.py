@@ -17,6 +17,13 @@ def check_model(model: str) -> None:
     _litellm.check_model(model)
 
 
+def supports_reasoning(model: str) -> bool:
+    """Whether `model` takes reasoning controls (LiteLLM's `reasoning_effort`)."""
+    from agentkit.models import _litellm
+
+    return _litellm.supports_reasoning(model)
+
+
 __all__ = [
     "DEFAULT_MODEL",
     "CallObserver",
@@ -30,4 +37,5 @@ __all__ = [
     "allow_model_requests",
     "check_model",
     "set_allow_model_requests",
+    "supports_reasoning",
 ]

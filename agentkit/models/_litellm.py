@@ -149,7 +149,6 @@ def check_model(model: str) -> None:
     if provider == "local":
         local.weights_path(name)
         return
-    guard.check_allowed(model)
     lib = litellm()
     try:
         lib.get_llm_provider(model)
@@ -165,6 +164,20 @@ def check_model(model: str) -> None:
             f"model {model!r} needs {missing} set in the environment; set it, or run offline "
             "with --model local/smollm2"
         )
+    guard.check_allowed(model)
+
+
+def supports_reasoning(model: str) -> bool:
+    """Whether `model` takes reasoning controls (`reasoning_effort`), as LiteLLM knows it.
+
+    The offline providers have none, and are answered without importing LiteLLM.
+    """
+    if model.split("/", 1)[0] in guard.OFFLINE_PROVIDERS:
+        return False
+    try:
+        return bool(litellm().supports_reasoning(model=model))
+    except Exception:  # a model LiteLLM cannot place has no known reasoning controls
+        return False
 
 
 async def acompletion(model: str, request: ModelRequest) -> ModelResponse:
