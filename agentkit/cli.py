@@ -17,6 +17,10 @@ app = typer.Typer(
 )
 runs_app = typer.Typer(no_args_is_help=True, help="Inspect recorded runs.")
 app.add_typer(runs_app, name="runs")
+tools_app = typer.Typer(no_args_is_help=True, help="Inspect the tools an agent would get.")
+app.add_typer(tools_app, name="tools")
+plans_app = typer.Typer(no_args_is_help=True, help="Show, compare and export plan versions.")
+app.add_typer(plans_app, name="plans")
 
 DbOption = Annotated[
     str | None,
@@ -37,14 +41,19 @@ def _console() -> Any:
 
 def _fail(error: Exception) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False, markup=True)
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold red]error:[/] {escape(str(error))}", highlight=False
+    )
     raise typer.Exit(2 if isinstance(error, UserError) else 1)
 
 
 @app.command()
 def run(
-    goal: Annotated[str, typer.Argument(help="What the agent should achieve.")],
+    goal: Annotated[str | None, typer.Argument(help="What the agent should achieve (optional with --plan when the file has a goal).")] = None,
+    plan: Annotated[Path | None, typer.Option("--plan", help="Run this saved plan file instead of asking for a first plan.")] = None,
+    frozen_plan: Annotated[bool, typer.Option("--frozen-plan", help="With --plan: never revise the plan.")] = False,
     model: Annotated[str, typer.Option(help="LiteLLM model string, passed through unchanged.")] = "local/smollm2",
     workspace: Annotated[Path, typer.Option(help="Folder the tools work in.")] = Path("."),
     tools: Annotated[list[str] | None, typer.Option("--tools", help="Built-in pack (files, shell, python), .py file or folder; repeatable. Default: files, shell, python.")] = None,
@@ -56,9 +65,15 @@ def run(
     """Run an agent on GOAL and print its answer."""
     from agentkit import Agent, Budget, load_tools
     from agentkit.cli_view import LiveView
+    from agentkit.planning import plan_file
 
     try:
-        budget = Budget()
+        saved = None
+        if plan is not None:
+            saved, saved_goal = plan_file.load(plan)
+            goal = goal or saved_goal
+        goal = goal or ""
+        budget = Budget(max_revisions=0) if frozen_plan else Budget()
         if max_tokens is not None:
             budget.max_tokens = max_tokens
         if max_model_calls is not None:
@@ -66,10 +81,10 @@ def run(
         toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
         agent = Agent(model, tools=toolsets, db=db, workspace=workspace, budget=budget)
         if as_json:
-            result = agent.run_sync(goal)
+            result = agent.run_sync(goal, plan=saved)
         else:
             with LiveView(_console()) as view:
-                result = agent.run_sync(goal, on_event=view.on_event)
+                result = agent.run_sync(goal, plan=saved, on_event=view.on_event)
     except AgentkitError as e:
         _fail(e)
         return
@@ -119,6 +134,125 @@ def runs_show(run_id: str, db: DbOption = None, as_json: JsonOption = False) -> 
     from agentkit.cli_view import print_details
 
     print_details(_console(), details)
+
+
+@plans_app.command("show")
+def plans_show(
+    run_id: str, version: Annotated[int | None, typer.Option(help="Plan version [default: latest]")] = None,
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Show a plan version of a run, with its trigger and reason."""
+    from agentkit.cli_view import print_plan
+    from agentkit.store import Store
+
+    try:
+        store = Store(db)
+        entry = _plan_version(store, run_id, version)
+    except AgentkitError as e:
+        _fail(e)
+        return
+    if as_json:
+        typer.echo(json.dumps(entry, indent=2))
+        return
+    print_plan(_console(), entry)
+
+
+@plans_app.command("diff")
+def plans_diff(
+    run_id: str, a: int, b: int, db: DbOption = None, as_json: JsonOption = False
+) -> None:
+    """Compare plan versions A and B: steps added, removed, changed, and why B was made."""
+    from agentkit.planning import plan_file
+    from agentkit.schema import Plan
+    from agentkit.store import Store
+
+    try:
+        store = Store(db)
+        old, new = _plan_version(store, run_id, a), _plan_version(store, run_id, b)
+    except AgentkitError as e:
+        _fail(e)
+        return
+    changes = plan_file.diff(Plan.model_validate(old["plan"]), Plan.model_validate(new["plan"]))
+    data = {**changes.model_dump(), "trigger": new["trigger"], "reason": new["reason"]}
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    console = _console()
+    console.print(f"v{a} → v{b} ({new['trigger']}): {new['reason']}", highlight=False)
+    for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
+        for step in data[key]:
+            console.print(f"  {mark} {step}", highlight=False)
+
+
+@plans_app.command("export")
+def plans_export(
+    run_id: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The YAML file to write.")],
+    version: Annotated[int | None, typer.Option(help="Plan version [default: latest]")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export a plan version to a YAML file that `agentkit run --plan` runs again."""
+    from agentkit.planning import plan_file
+    from agentkit.schema import Plan
+    from agentkit.store import Store
+
+    try:
+        store = Store(db)
+        entry = _plan_version(store, run_id, version)
+        goal = store.get_run(run_id)["goal"]
+        plan_file.export(Plan.model_validate(entry["plan"]), goal, output)
+    except AgentkitError as e:
+        _fail(e)
+        return
+    typer.echo(f"wrote plan v{entry['version']} of run {entry['run_id']} to {output}")
+
+
+def _plan_version(store: Any, run_id: str, version: int | None) -> dict[str, Any]:
+    run = store.get_run(run_id)
+    versions = store.plan_versions(run["id"])
+    if not versions:
+        raise UserError(f"run {run['id']!r} has no plan yet")
+    if version is None:
+        return versions[-1]
+    for entry in versions:
+        if entry["version"] == version:
+            return entry
+    raise UserError(
+        f"run {run['id']!r} has no plan version {version}; it has versions "
+        f"{', '.join(str(v['version']) for v in versions)}"
+    )
+
+
+@tools_app.command("list")
+def tools_list(
+    tools: Annotated[list[str] | None, typer.Option("--tools", help="Built-in pack (files, shell, python, http, search), installed plugin, .py file or folder; repeatable. Default: files, shell, python.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List tools with their sources and signatures."""
+    from agentkit import Toolset, load_tools
+    from agentkit._tool_loading import installed_plugins
+
+    try:
+        found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])
+    except AgentkitError as e:
+        _fail(e)
+        return
+    rows = [{"name": t.name, "source": t.source, "signature": t.signature(),
+             "description": t.description.splitlines()[0]} for t in found]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(show_edge=False)
+    for column in ("name", "signature", "source"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["name"], row["signature"], row["source"])
+    console = _console()
+    console.print(table)
+    console.print(f"{len(rows)} tools; installed plugins: {', '.join(installed_plugins()) or 'none'}",
+                  highlight=False)
 
 
 def main() -> None:

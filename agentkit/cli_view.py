@@ -133,3 +133,16 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
     if run["error"]:
         console.print(f"[red]error:[/] {run['error']}", highlight=False)
     console.print(Panel(run["answer"] or "(no answer)", title="answer"))
+
+
+def print_plan(console: Console, entry: dict[str, Any]) -> None:
+    plan = entry["plan"]
+    console.print(f"[bold]plan v{entry['version']}[/] ({entry['trigger']}): {entry['reason']}",
+                  highlight=False)
+    console.print(f"strategy: {plan['strategy']}", highlight=False)
+    for step in plan["steps"]:
+        deps = f" (after {', '.join(step['depends_on'])})" if step["depends_on"] else ""
+        console.print(f"  {step['id']}. {step['title']}{deps} [{step['difficulty']}]",
+                      highlight=False)
+    for note in plan.get("failed_approaches", []):
+        console.print(f"  [dim]{note}[/]", highlight=False)

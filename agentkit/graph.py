@@ -44,6 +44,9 @@ class RunState(TypedDict, total=False):
     action: str
     reason: str
     ready: list[str]
+    trigger: str
+    stalls: int
+    done_count: int
     stop: Annotated[str | None, _first]
     failure: str | None
 
@@ -69,7 +72,8 @@ def _budget_note(ctx: RunContext) -> str:
 def calibrate(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     ctx.event("calibrated", {"budget": ctx.budget.model_dump(), "tools": ctx.tools.names})
-    return {"plan_version": 0, "revisions": 0, "stop": None, "failure": None}
+    return {"plan_version": 0, "revisions": 0, "stop": None, "failure": None, "trigger": "",
+            "stalls": 0, "done_count": 0}
 
 
 async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -87,22 +91,24 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
             current = ctx.store.get_plan(ctx.run_id)
             assert current is not None  # a revision follows a persisted plan
             reason = state.get("reason") or "revision"
+            subtasks = ctx.store.get_subtasks(ctx.run_id)
             plan = await strategist.revise(
-                ctx.client, ctx.goal, plan=current[1],
-                ledger=Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id)),
+                ctx.client, ctx.goal, plan=current[1], ledger=Ledger.from_subtasks(subtasks),
                 reason=reason, tool_names=ctx.tools.names, budget_note=_budget_note(ctx),
             )
-            trigger = "failure"
+            plan = strategist.carry_over(current[1], plan, subtasks)
+            trigger = state.get("trigger") or "failure"
     except BudgetExceeded as e:
         return {"stop": e.kind, "reason": str(e)}
-    except ModelError as e:
-        return {"failure": str(e), "reason": str(e)}
+    except (ModelError, ValueError) as e:
+        return {"failure": f"the strategist's plan is unusable: {e}", "reason": str(e)}
     version = ctx.store.add_plan_version(ctx.run_id, plan, trigger=trigger, reason=reason)
     ctx.event(
         "plan", {"version": version, "trigger": trigger, "reason": reason,
                  "steps": [s.id for s in plan.steps]},
     )
-    return {"plan_version": version, "revisions": state.get("revisions", 0) + int(revising)}
+    return {"plan_version": version, "revisions": state.get("revisions", 0) + int(revising),
+            "trigger": trigger if revising else ""}
 
 
 def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -130,6 +136,10 @@ def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, A
 
 def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
+    subtasks = ctx.store.get_subtasks(ctx.run_id)
+    done = sum(s.status == "done" for s in subtasks)
+    progressed = done > state.get("done_count", 0)
+    stalls = 0 if progressed or state.get("action") != "dispatch" else state.get("stalls", 0) + 1
     if state.get("failure"):
         decision = monitor.Decision(action="finish", reason=state["failure"] or "")
     elif state.get("stop") or (hit := ctx.meter.exhausted()):
@@ -137,14 +147,45 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
         decision = monitor.Decision(action="finish", reason=f"{kind} budget spent")
         state = {**state, "stop": kind}
     else:
-        decision = monitor.decide(
-            ctx.store.get_subtasks(ctx.run_id), plan_version=state["plan_version"],
-            revisions=state.get("revisions", 0), max_revisions=ctx.budget.max_revisions,
-        )
-    ctx.event("monitor", {"action": decision.action, "reason": decision.reason,
-                          "ready": list(decision.ready)})
-    return {"action": decision.action, "reason": decision.reason, "rounds": 1,
-            "ready": list(decision.ready), "stop": state.get("stop")}
+        version = state["plan_version"]
+        decision = monitor.decide(subtasks, monitor.Progress(
+            plan_version=version, revisions=state.get("revisions", 0),
+            max_revisions=ctx.budget.max_revisions, stalls=stalls,
+            stall_limit=ctx.budget.stall_limit,
+            tokens_left=None if state.get("trigger") == "budget" else _tokens_left(ctx),
+            loops=_loops(ctx, [s for s in subtasks
+                               if s.plan_version == version and s.status == "failed"]),
+        ))
+    ctx.event("monitor", {"action": decision.action, "trigger": decision.trigger,
+                          "reason": decision.reason, "ready": list(decision.ready),
+                          "done": done, "stalls": stalls})
+    update: dict[str, Any] = {
+        "action": decision.action, "reason": decision.reason, "rounds": 1,
+        "ready": list(decision.ready), "stop": state.get("stop"), "done_count": done,
+        "stalls": 0 if decision.action == "revise" else stalls,
+    }
+    if decision.action == "revise":
+        update["trigger"] = decision.trigger
+    return update
+
+
+def _tokens_left(ctx: RunContext) -> int | None:
+    if ctx.budget.max_tokens is None:
+        return None
+    return ctx.budget.max_tokens - ctx.meter.usage.total_tokens
+
+
+def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
+    if not failed:
+        return {}
+    calls = ctx.store.get_tool_calls(ctx.run_id)
+    found = {}
+    for subtask in failed:
+        mine = [(c["name"], c["arguments"]) for c in calls
+                if c["subtask_id"] == subtask.id and c["name"] != "finish"]
+        if (loop := monitor.looping_calls(mine)) is not None:
+            found[subtask.id] = loop
+    return found
 
 
 def route(state: RunState) -> list[Send] | Literal["strategist", "finalizer"]:

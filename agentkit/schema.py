@@ -43,6 +43,8 @@ class Plan(BaseModel):
     steps: Annotated[list[PlanStep], Field(min_length=1, max_length=12)]
     assumptions: Annotated[list[ShortText], Field(max_length=6)] = []
     risks: Annotated[list[ShortText], Field(max_length=6)] = []
+    # "tried: …, failed because …" — written by the run, so a failed approach is not retried.
+    failed_approaches: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=20)] = []
 
     @model_validator(mode="after")
     def _check_step_graph(self) -> Plan:
@@ -100,6 +102,7 @@ class Budget(BaseModel):
     max_seconds: float | None = Field(default=None, gt=0)
     subtask_tokens: int = Field(default=20_000, ge=100)
     max_revisions: int = Field(default=3, ge=0)
+    stall_limit: int = Field(default=3, ge=1)
 
 
 class Usage(BaseModel):

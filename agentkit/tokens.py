@@ -60,3 +60,27 @@ def count_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]] |
     if tools:
         total += count_text(json.dumps(tools))
     return total
+
+
+@functools.lru_cache(maxsize=16_384)
+def _count_cached(text: str) -> int:
+    return count_text(text)
+
+
+def count_message(message: dict[str, Any]) -> int:
+    """Tokens of one chat message, as `count_messages` counts it (memoized by text: a prompt
+    that is re-counted at every step costs only its new messages)."""
+    total = _MESSAGE_OVERHEAD
+    content = message.get("content")
+    if isinstance(content, str):
+        total += _count_cached(content)
+    elif content:
+        total += _count_cached(json.dumps(content))
+    for call in message.get("tool_calls") or []:
+        total += _count_cached(json.dumps(call))
+    return total
+
+
+def count_tools(tools: list[dict[str, Any]] | None) -> int:
+    """Tokens of the tool schemas sent with a request."""
+    return _count_cached(json.dumps(tools)) if tools else 0

@@ -1,7 +1,9 @@
 """Tools: typed Python functions the model may call.
 
 A tool's JSON Schema comes from its type hints (through Pydantic) and its description from its
-docstring. Registration is explicit: tools are grouped in a `Toolset` given to an `Agent`.
+docstring; `Tool.from_schema` wraps a callable that comes with its own JSON Schema instead (as MCP
+tools do). Registration is explicit: tools are grouped in a `Toolset` given to an `Agent`. Loading
+tools from packs, files, folders and installed plugins lives in `agentkit._tool_loading`.
 
 Errors follow one policy (`Tool.run`): invalid arguments and exceptions go back to the model as the
 tool's result; a hung tool is stopped by its timeout; a developer's mistake (a duplicate name, an
@@ -11,24 +13,22 @@ unsupported signature) raises `ToolDefinitionError` at once.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import inspect
 import json
 import re
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from agentkit.errors import ToolDefinitionError, ToolRetry, UserError
+from agentkit._json_schema import schema_errors
+from agentkit.errors import ToolDefinitionError, ToolRetry
 
 ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied"]
 DEFAULT_TIMEOUT = 60.0
-_PACK_NAMES = ("files", "shell", "python")
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -60,7 +60,13 @@ class ToolResult:
 
 
 class Tool:
-    """A function the model can call. Build one with `@tool` or `Tool(fn)`."""
+    """A function the model can call. Build one with `@tool`, `Tool(fn)` or `Tool.from_schema`.
+
+    Attributes:
+        parameters: the JSON Schema of the arguments, as sent to models.
+        args_model: the Pydantic model arguments are validated with; None for `from_schema` tools,
+            whose arguments are checked against `parameters` instead.
+    """
 
     def __init__(
         self,
@@ -73,39 +79,96 @@ class Tool:
         idempotent: bool = False,
         source: str | None = None,
     ) -> None:
-        self.function = function
-        self.name = name or function.__name__
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", self.name):
+        summary, arg_docs = _parse_docstring(inspect.getdoc(function) or "")
+        self._setup(
+            function, name=name or function.__name__, description=description or summary,
+            timeout=timeout, needs_approval=needs_approval, idempotent=idempotent,
+            source=source or f"{function.__module__}.{function.__qualname__}",
+        )
+        self.context_param, self.args_model = _args_model(function, self.name, arg_docs)
+        self.parameters = _strip_titles(self.args_model.model_json_schema())
+
+    @classmethod
+    def from_schema(
+        cls,
+        function: Callable[[dict[str, Any]], Awaitable[Any] | Any],
+        *,
+        name: str,
+        parameters: dict[str, Any],
+        source: str,
+        description: str = "",
+        timeout: float = DEFAULT_TIMEOUT,
+        needs_approval: bool = False,
+        idempotent: bool = False,
+    ) -> Tool:
+        """A tool described by a JSON Schema instead of a signature (an MCP server's tool, say).
+
+        Args:
+            function: called with the arguments as one dict, after they were checked against
+                `parameters`; sync or async.
+            name: the name models call it by.
+            parameters: the JSON Schema of the arguments; it must describe an object.
+            source: where the tool comes from, shown in listings and duplicate-name errors.
+            description: what the tool does, for the model.
+            timeout: seconds before a call is stopped.
+            needs_approval: whether a call must be approved first.
+            idempotent: whether calling it twice with the same arguments is harmless.
+        """
+        if parameters.get("type", "object") != "object":
             raise ToolDefinitionError(
-                f"tool name {self.name!r} is not valid; use letters, digits, '_' or '-' "
+                f"tool {name!r} from {source!r}: its parameters schema has type "
+                f"{parameters.get('type')!r}; a tool's arguments must be an object"
+            )
+        self = cls.__new__(cls)
+        self._setup(
+            function, name=name, description=description, timeout=timeout,
+            needs_approval=needs_approval, idempotent=idempotent, source=source,
+        )
+        self.context_param, self.args_model = None, None
+        self.parameters = {"type": "object", "properties": {}, **parameters}
+        return self
+
+    def _setup(
+        self, function: Callable[..., Any], *, name: str, description: str, timeout: float,
+        needs_approval: bool, idempotent: bool, source: str,
+    ) -> None:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", name):
+            raise ToolDefinitionError(
+                f"tool name {name!r} is not valid; use letters, digits, '_' or '-' "
                 "(at most 64, starting with a letter or '_')"
             )
-        summary, arg_docs = _parse_docstring(inspect.getdoc(function) or "")
-        self.description = description or summary or self.name
+        self.function = function
+        self.name = name
+        self.description = description or name
         self.timeout = timeout
         self.needs_approval = needs_approval
         self.idempotent = idempotent
-        self.source = source or f"{function.__module__}.{function.__qualname__}"
+        self.source = source
         self.is_async = inspect.iscoroutinefunction(function)
-        self.context_param, self.args_model = _args_model(function, self.name, arg_docs)
 
     def __repr__(self) -> str:
         return f"Tool({self.name!r}, source={self.source!r})"
 
     def spec(self) -> dict[str, Any]:
         """The OpenAI-style function spec sent to models."""
-        schema = self.args_model.model_json_schema()
-        schema.pop("title", None)
-        for prop in schema.get("properties", {}).values():
-            prop.pop("title", None)
         return {
             "type": "function",
-            "function": {"name": self.name, "description": self.description, "parameters": schema},
+            "function": {
+                "name": self.name, "description": self.description, "parameters": self.parameters,
+            },
         }
 
     def signature(self) -> str:
-        params = self.args_model.model_json_schema().get("properties", {})
-        return f"{self.name}({', '.join(params)})"
+        """`name(arg: type, optional: type = default)`, for listings."""
+        props: dict[str, Any] = self.parameters.get("properties", {})
+        required = set(self.parameters.get("required", []))
+        parts = []
+        for arg, prop in props.items():
+            text = f"{arg}: {_type_label(prop)}"
+            if arg not in required:
+                text += f" = {json.dumps(prop['default'])}" if "default" in prop else " = ..."
+            parts.append(text)
+        return f"{self.name}({', '.join(parts)})"
 
     async def run(self, arguments: dict[str, Any] | str, ctx: ToolContext) -> ToolResult:
         """Validate, call and time the tool; never raises for the model's or the tool's faults."""
@@ -117,18 +180,13 @@ class Tool:
 
     async def _run(self, arguments: dict[str, Any] | str, ctx: ToolContext) -> tuple[ToolStatus, str]:
         try:
-            raw = json.loads(arguments) if isinstance(arguments, str) else arguments
-            args = self.args_model.model_validate(raw or {})
-        except (ValidationError, json.JSONDecodeError) as e:
-            return "invalid", f"Invalid arguments for tool {self.name!r}: {_brief(e)}. Fix them and call again."
-        kwargs = {name: getattr(args, name) for name in type(args).model_fields}
+            values = self._validate(arguments)
+        except _InvalidArguments as e:
+            return "invalid", f"Invalid arguments for tool {self.name!r}: {e}. Fix them and call again."
         if self.context_param:
-            kwargs[self.context_param] = ctx
+            values[self.context_param] = ctx
         try:
-            if self.is_async:
-                value = await asyncio.wait_for(self.function(**kwargs), self.timeout)
-            else:
-                value = await asyncio.wait_for(asyncio.to_thread(self.function, **kwargs), self.timeout)
+            value = await asyncio.wait_for(self._invoke(values), self.timeout)
         except TimeoutError:
             return "timeout", f"Tool {self.name!r} did not finish within {self.timeout:g}s and was stopped."
         except ToolRetry as e:
@@ -136,6 +194,34 @@ class Tool:
         except Exception as e:  # a tool's own failure goes back to the model, not up the stack
             return "error", f"Tool {self.name!r} raised {type(e).__name__}: {e}"
         return "ok", _render(value)
+
+    def _validate(self, arguments: dict[str, Any] | str) -> dict[str, Any]:
+        try:
+            raw = json.loads(arguments) if isinstance(arguments, str) and arguments.strip() else arguments
+        except json.JSONDecodeError as e:
+            raise _InvalidArguments(f"not valid JSON ({e})") from e
+        raw = {} if raw is None or raw == "" else raw
+        if self.args_model is None:
+            if errors := schema_errors(raw, self.parameters):
+                raise _InvalidArguments("; ".join(errors))
+            return dict(raw)
+        try:
+            args = self.args_model.model_validate(raw)
+        except ValidationError as e:
+            raise _InvalidArguments(_brief(e)) from e
+        return {name: getattr(args, name) for name in type(args).model_fields}
+
+    def _invoke(self, values: dict[str, Any]) -> Awaitable[Any]:
+        # Schema tools take the arguments as one dict; signature tools as keyword arguments.
+        args, kwargs = ((values,), {}) if self.args_model is None else ((), values)
+        if self.is_async:
+            return self.function(*args, **kwargs)
+        # A sync tool runs in a thread; on timeout the thread cannot be killed and finishes alone.
+        return asyncio.to_thread(self.function, *args, **kwargs)
+
+
+class _InvalidArguments(Exception):
+    """The model's arguments do not fit the tool; the message says where."""
 
 
 @overload
@@ -200,51 +286,21 @@ class Toolset:
 
 
 def load_tools(reference: str | Path) -> Toolset:
-    """Tools from a built-in pack name (`files`, `shell`, `python`), a `.py` file or a folder."""
-    text = str(reference)
-    if text in _PACK_NAMES:
-        return _load_file(_packs_dir() / f"{text}.py", f"agentkit_tools.{text}")
-    path = Path(text).expanduser()
-    if path.is_dir():
-        found = Toolset()
-        for file in sorted(path.glob("*.py")):
-            if not file.name.startswith("_"):
-                found.add(_load_file(file, None))
-        return found
-    if path.suffix == ".py" and path.is_file():
-        return _load_file(path, None)
-    raise UserError(
-        f"tools {text!r} is neither a built-in pack ({', '.join(_PACK_NAMES)}), "
-        "a .py file nor a folder of them"
-    )
+    """Tools from a built-in pack, an installed plugin, a `.py` file or a folder of them.
 
+    `reference` is tried in this order:
 
-def _packs_dir() -> Path:
-    spec = importlib.util.find_spec("agentkit_tools")
-    if spec is not None and spec.submodule_search_locations:
-        return Path(spec.submodule_search_locations[0])
-    return Path(__file__).resolve().parent.parent / "tools"
+    1. a built-in pack name: `files`, `shell`, `python`, `http`, `search`;
+    2. the name of an entry point in the group `agentkit.tools`, which installed packages declare
+       to plug in tools (see `agentkit._tool_loading` for what it may point at);
+    3. a path to a `.py` file, or to a folder whose `*.py` files (not starting with `_`) are loaded.
 
+    Every `Tool` a module defines at top level is taken. Raises `UserError` when nothing matches
+    and `ToolDefinitionError` when two of the tools share a name.
+    """
+    from agentkit._tool_loading import load
 
-def _load_file(path: Path, module_name: str | None) -> Toolset:
-    name = module_name or f"agentkit_user_tools.{path.stem}_{abs(hash(str(path.resolve())))}"
-    if name in sys.modules:
-        module = sys.modules[name]
-    else:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise UserError(f"cannot import tools from {str(path)!r}")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            spec.loader.exec_module(module)
-        except Exception as e:
-            del sys.modules[name]
-            raise UserError(f"importing tools from {str(path)!r} failed: {type(e).__name__}: {e}") from e
-    found = [v for v in vars(module).values() if isinstance(v, Tool)]
-    for each in found:
-        each.source = f"{path}:{each.name}"
-    return Toolset(found)
+    return load(reference)
 
 
 def _args_model(
@@ -276,6 +332,25 @@ def _args_model(
         f"{tool_name}_args", __config__=ConfigDict(extra="forbid"), **fields
     )
     return context_param, model
+
+
+def _strip_titles(schema: dict[str, Any]) -> dict[str, Any]:
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    return schema
+
+
+def _type_label(prop: dict[str, Any]) -> str:
+    if "type" in prop:
+        kind = prop["type"]
+        return " | ".join(kind) if isinstance(kind, list) else str(kind)
+    options = prop.get("anyOf") or prop.get("oneOf")
+    if isinstance(options, list):
+        return " | ".join(_type_label(option) for option in options)
+    if "$ref" in prop:
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
+    return "any"
 
 
 def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:

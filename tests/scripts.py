@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from agentkit import ModelRequest, ToolCall
 from agentkit.schema import Plan, PlanStep
@@ -54,3 +55,24 @@ def hello_primes(request: ModelRequest) -> object:
         return ToolCall(name="run_shell", arguments={"command": "python hello.py"})
     output = results[-1].splitlines()[-1]
     return ToolCall(name="finish", arguments={"result": output})
+
+
+def single_tool_step(title: str, call: ToolCall) -> Callable[[ModelRequest], object]:
+    """A one-step plan whose executor makes `call` once, then finishes with the tool's result."""
+    plan = Plan(
+        strategy="Call the tool once and report what it said.",
+        steps=[PlanStep(id="s1", title=title, instructions=f"{title}.",
+                        success_criteria="the tool answered", difficulty="easy")],
+    )
+
+    def script(request: ModelRequest) -> object:
+        if request.role == "strategist":
+            return plan
+        if request.role == "finalizer":
+            return request.last_user_text.rsplit(f"{title}: ", 1)[-1]
+        results = tool_results(request)
+        if not results:
+            return call
+        return ToolCall(name="finish", arguments={"result": results[-1]})
+
+    return script

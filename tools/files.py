@@ -80,6 +80,8 @@ def glob(pattern: str, ctx: ToolContext) -> list[str]:
     Args:
         pattern: a glob pattern relative to the workspace.
     """
+    if pattern.startswith(("/", "~")) or ".." in pattern.replace("\\", "/").split("/"):
+        raise ToolRetry(f"pattern {pattern!r} reaches outside the workspace; use a relative one")
     root = ctx.resolve(".")
     return sorted(
         str(p.relative_to(root)) for p in root.glob(pattern) if p.resolve().is_relative_to(root)

@@ -17,6 +17,13 @@ def check_model(model: str) -> None:
     _litellm.check_model(model)
 
 
+def context_window(model: str) -> int | None:
+    """How many input tokens `model` takes, or None when unknown (scripted models)."""
+    from agentkit.models import _litellm
+
+    return _litellm.context_window(model)
+
+
 def supports_reasoning(model: str) -> bool:
     """Whether `model` takes reasoning controls (LiteLLM's `reasoning_effort`)."""
     from agentkit.models import _litellm
@@ -36,6 +43,7 @@ __all__ = [
     "ToolCall",
     "allow_model_requests",
     "check_model",
+    "context_window",
     "set_allow_model_requests",
     "supports_reasoning",
 ]

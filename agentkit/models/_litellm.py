@@ -180,6 +180,23 @@ def supports_reasoning(model: str) -> bool:
         return False
 
 
+@functools.cache
+def context_window(model: str) -> int | None:
+    """The most input tokens `model` takes, or None when unknown (scripted models, or a model
+    LiteLLM has no entry for). The offline providers are answered without importing LiteLLM."""
+    provider = model.split("/", 1)[0]
+    if provider == "local":
+        return local.CONTEXT_WINDOW
+    if provider == "scripted":
+        return None
+    try:
+        info = litellm().get_model_info(model)
+    except Exception:  # LiteLLM raises for a model it cannot place: the window is unknown
+        return None
+    window = info.get("max_input_tokens") or info.get("max_tokens")
+    return int(window) if window else None
+
+
 async def acompletion(model: str, request: ModelRequest) -> ModelResponse:
     """Call `model` through `litellm.acompletion` and normalize the answer."""
     guard.check_allowed(model)

@@ -1,4 +1,9 @@
-"""The monitor: after every round, decide what happens next from real results."""
+"""The monitor: after every round, a progress ledger decides what happens next.
+
+It answers four questions from real results — is the goal met? is the run looping? is it
+progressing? what next? — and turns them into one action: dispatch ready subtasks, revise the
+plan (with a trigger and a reason that are recorded), or finish.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,29 @@ from typing import Literal
 from agentkit.schema import Subtask
 
 Action = Literal["dispatch", "revise", "finish"]
+Trigger = Literal["failure", "loop", "stall", "budget", ""]
 
 
 @dataclass(kw_only=True, frozen=True)
 class Decision:
     action: Action
     reason: str
+    trigger: Trigger = ""
     ready: tuple[str, ...] = ()
+
+
+@dataclass(kw_only=True, frozen=True)
+class Progress:
+    """What the monitor knows besides the subtasks."""
+
+    plan_version: int
+    revisions: int
+    max_revisions: int
+    stalls: int = 0
+    stall_limit: int = 3
+    tokens_left: int | None = None
+    # Per failed subtask id: a description of the repeated action, when it was looping.
+    loops: dict[str, str] | None = None
 
 
 def ready_subtasks(subtasks: list[Subtask], plan_version: int) -> list[Subtask]:
@@ -26,20 +47,66 @@ def ready_subtasks(subtasks: list[Subtask], plan_version: int) -> list[Subtask]:
     ]
 
 
-def decide(
-    subtasks: list[Subtask], *, plan_version: int, revisions: int, max_revisions: int
-) -> Decision:
-    current = [s for s in subtasks if s.plan_version == plan_version]
-    failed = [s for s in current if s.status == "failed"]
-    if failed:
-        first = failed[0]
-        reason = f"subtask {first.id} ({first.title!r}) failed: {(first.result or '')[:300]}"
-        if revisions < max_revisions:
-            return Decision(action="revise", reason=reason)
-        return Decision(action="finish", reason=f"{reason}; revision cap {max_revisions} reached")
-    ready = ready_subtasks(subtasks, plan_version)
+def repeated_failure(subtasks: list[Subtask], failed: Subtask) -> bool:
+    """The same step already failed the same way under an earlier plan version."""
+    return any(
+        s.id != failed.id and s.status == "failed" and s.step_id == failed.step_id
+        and (s.result or "") == (failed.result or "")
+        for s in subtasks
+    )
+
+
+def decide(subtasks: list[Subtask], progress: Progress) -> Decision:
+    current = [s for s in subtasks if s.plan_version == progress.plan_version]
+    revision = _revision_needed(subtasks, current, progress)
+    if revision is not None:
+        trigger, reason = revision
+        if progress.revisions < progress.max_revisions:
+            return Decision(action="revise", trigger=trigger, reason=reason)
+        return Decision(
+            action="finish", trigger=trigger,
+            reason=f"{reason}; revision cap of {progress.max_revisions} reached",
+        )
+    ready = ready_subtasks(subtasks, progress.plan_version)
     if ready:
         return Decision(action="dispatch", reason="ready", ready=tuple(s.id for s in ready))
     if all(s.status in ("done", "skipped") for s in current):
         return Decision(action="finish", reason="every subtask is done")
     return Decision(action="finish", reason="no subtask can run: dependencies cannot be met")
+
+
+def _revision_needed(
+    subtasks: list[Subtask], current: list[Subtask], progress: Progress
+) -> tuple[Trigger, str] | None:
+    failed = [s for s in current if s.status == "failed"]
+    if failed:
+        first = failed[0]
+        loop = (progress.loops or {}).get(first.id)
+        if loop:
+            return "loop", f"subtask {first.id} ({first.title!r}) was looping: {loop}"
+        if repeated_failure(subtasks, first):
+            return "loop", (
+                f"step {first.step_id!r} failed again the same way: {(first.result or '')[:200]}"
+            )
+        return "failure", f"subtask {first.id} ({first.title!r}) failed: {(first.result or '')[:300]}"
+    if progress.stalls >= progress.stall_limit:
+        return "stall", f"no subtask finished in the last {progress.stalls} rounds"
+    pending = [s for s in current if s.status == "pending"]
+    needed = sum(s.estimated_tokens for s in pending)
+    if progress.tokens_left is not None and pending and needed > progress.tokens_left:
+        return "budget", (
+            f"the remaining subtasks need about {needed} tokens but {progress.tokens_left} are "
+            "left; shrink the plan to what still fits"
+        )
+    return None
+
+
+def looping_calls(calls: list[tuple[str, str]], repeats: int = 3) -> str | None:
+    """Describe the loop if the last `repeats` tool calls were the same call with the same args."""
+    if len(calls) < repeats:
+        return None
+    tail = calls[-repeats:]
+    if len(set(tail)) == 1:
+        name, args = tail[0]
+        return f"called {name} with the same arguments {repeats} times in a row ({args[:120]})"
+    return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from agentkit.models import ModelClient, ModelRequest
 from agentkit.planning.ledger import Ledger
-from agentkit.schema import Plan
+from agentkit.schema import Plan, Subtask
 
 SYSTEM = """You are the strategist of an agent. Write a short plan for the goal as JSON.
 Each step has: id (like "s1"), title, instructions, success_criteria, depends_on (ids of earlier
@@ -35,6 +35,26 @@ async def first_plan(
     return await client.structured(request, Plan)
 
 
+def carry_over(old: Plan, new: Plan, subtasks: list[Subtask]) -> Plan:
+    """Keep completed steps and record failed approaches, whatever the strategist wrote."""
+    done_ids = [s.step_id for s in subtasks if s.status == "done"]
+    new_ids = {step.id for step in new.steps}
+    kept = [step for step in old.steps if step.id in done_ids and step.id not in new_ids]
+    tried = list(old.failed_approaches)
+    for s in subtasks:
+        note = f"tried: {s.title}, failed because {(s.result or 'unknown')[:300]}"
+        if s.status == "failed" and note not in tried:
+            tried.append(note)
+    steps = [
+        step.model_copy(update={"depends_on": [d for d in step.depends_on if d in new_ids | set(done_ids)]})
+        for step in [*kept, *new.steps]
+    ]
+    return Plan.model_validate(
+        {**new.model_dump(), "steps": [s.model_dump() for s in steps],
+         "failed_approaches": tried[-20:]}
+    )
+
+
 async def revise(
     client: ModelClient, goal: str, *, plan: Plan, ledger: Ledger, reason: str,
     tool_names: list[str], budget_note: str,
@@ -49,6 +69,8 @@ async def revise(
                     f"Goal: {goal}\n{_tools_line(tool_names)}\nBudget left: {budget_note}\n\n"
                     f"Current plan:\n{plan.model_dump_json(indent=1)}\n\n{ledger.render()}\n\n"
                     f"The plan must change because: {reason}\n"
+                    + "".join(f"Already {a}\n" for a in plan.failed_approaches)
+                    + 
                     "Write the revised plan. Keep the ids of steps that are done; "
                     "do not repeat a failed approach."
                 ),

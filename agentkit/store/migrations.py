@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import OperationalError
 
 from agentkit.store import tables
 
@@ -32,7 +33,28 @@ def _v1_initial(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial]
+# The full-text index of the context manager's memory (SQLite only; others search with LIKE).
+FTS_TABLE = "memory_fts"
+
+
+def _v2_context_memory(conn: Connection) -> None:
+    for table in (tables.summaries, tables.facts, tables.masked_outputs):
+        table.create(conn, checkfirst=True)
+    for index in (*tables.summaries.indexes, *tables.masked_outputs.indexes):
+        index.create(conn, checkfirst=True)
+    if conn.dialect.name != "sqlite":
+        return
+    try:
+        with conn.begin_nested():  # a SQLite built without FTS5 refuses; search falls back to LIKE
+            conn.exec_driver_sql(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+                "body, kind UNINDEXED, ref UNINDEXED, run_id UNINDEXED)"
+            )
+    except OperationalError:
+        pass
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_context_memory]
 
 
 def migrate(conn: Connection) -> int:

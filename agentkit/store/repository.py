@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -15,8 +16,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from agentkit.errors import StorageError, UserError
 from agentkit.schema import Plan, RunStatus, Subtask, Usage
-from agentkit.store import database, migrations
-from agentkit.store.tables import events, model_calls, plan_versions, runs, subtasks, tool_calls
+from agentkit.store import _search, database, migrations
+from agentkit.store.tables import (
+    events,
+    facts,
+    masked_outputs,
+    model_calls,
+    plan_versions,
+    runs,
+    subtasks,
+    summaries,
+    tool_calls,
+)
 
 
 def _json(value: Any) -> str:
@@ -268,6 +279,117 @@ class Store:
             prompt_tokens=m[0], completion_tokens=m[1], cost_usd=float(m[2]),
             model_calls=m[3], tool_calls=t or 0,
         )
+
+    # context memory: masked outputs, summaries, facts, and search over them -------------------
+
+    @functools.cached_property
+    def full_text(self) -> bool:
+        """Whether this database has the FTS5 index (SQLite built with FTS5)."""
+        with self._tx() as conn:
+            return _search.has_fts(conn)
+
+    def add_masked_output(
+        self, run_id: str, *, subtask_id: str | None, call_id: str, name: str, content: str
+    ) -> int:
+        """Keep a tool output that left the prompt; its id is what the stub shows."""
+        fts = self.full_text
+        with self._tx() as conn:
+            res = conn.execute(
+                insert(masked_outputs).values(
+                    run_id=run_id, subtask_id=subtask_id, call_id=call_id, name=name,
+                    content=content, created_at=time.time(),
+                )
+            )
+            masked_id = int(res.inserted_primary_key[0])
+            if fts:
+                _search.index(conn, run_id, "masked", str(masked_id), f"{name}: {content}")
+        return masked_id
+
+    def get_masked_output(self, run_id: str, masked_id: int) -> dict[str, Any] | None:
+        with self._tx() as conn:
+            row = conn.execute(
+                select(masked_outputs).where(
+                    masked_outputs.c.run_id == run_id, masked_outputs.c.id == masked_id
+                )
+            ).mappings().first()
+        return None if row is None else dict(row)
+
+    def add_summary(
+        self, run_id: str, *, subtask_id: str | None, level: int, first_message: int,
+        last_message: int, merged_ids: list[int], tokens_before: int, tokens_after: int,
+        model: str, data: str, text: str,
+    ) -> int:
+        """Store a summary with the messages it covers, the prompt size before and after, and
+        the model that wrote it. `data` is the summary as JSON, `text` as shown in prompts."""
+        fts = self.full_text
+        with self._tx() as conn:
+            res = conn.execute(
+                insert(summaries).values(
+                    run_id=run_id, subtask_id=subtask_id, level=level,
+                    first_message=first_message, last_message=last_message,
+                    merged_ids=_json(merged_ids), tokens_before=tokens_before,
+                    tokens_after=tokens_after, model=model, data=data, text=text,
+                    created_at=time.time(),
+                )
+            )
+            summary_id = int(res.inserted_primary_key[0])
+            if fts:
+                _search.index(conn, run_id, "summary", str(summary_id), text)
+        return summary_id
+
+    def get_summaries(
+        self, run_id: str, *, subtask_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = select(summaries).where(summaries.c.run_id == run_id)
+        if subtask_id is not None:
+            query = query.where(summaries.c.subtask_id == subtask_id)
+        with self._tx() as conn:
+            rows = conn.execute(query.order_by(summaries.c.id)).mappings().all()
+        return [dict(r, merged_ids=json.loads(r["merged_ids"])) for r in rows]
+
+    def set_facts(
+        self, run_id: str, items: list[tuple[str, str]], *, subtask_id: str | None, source: str
+    ) -> None:
+        """Record facts in order; a key seen again takes its latest value."""
+        now, fts = time.time(), self.full_text
+        with self._tx() as conn:
+            for key, value in items:
+                values = {"value": value, "subtask_id": subtask_id, "source": source,
+                          "updated_at": now}
+                changed = conn.execute(
+                    update(facts).where(facts.c.run_id == run_id, facts.c.key == key)
+                    .values(**values)
+                ).rowcount
+                if not changed:
+                    conn.execute(insert(facts).values(run_id=run_id, key=key, **values))
+                if fts:
+                    _search.index(conn, run_id, "fact", key, f"{key} = {value}")
+
+    def get_facts(self, run_id: str) -> dict[str, str]:
+        with self._tx() as conn:
+            rows = conn.execute(
+                select(facts.c.key, facts.c.value).where(facts.c.run_id == run_id)
+                .order_by(facts.c.key)
+            ).all()
+        return {key: value for key, value in rows}
+
+    def search_memory(
+        self, run_id: str, query: str, *, limit: int = 5, full_text: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """Facts, summaries and masked outputs matching `query`, best first.
+
+        Each hit is `{"kind": "fact" | "summary" | "masked", "ref": id or key, "text": ...}`.
+        FTS5 ranks by BM25 where the database has it; otherwise (PostgreSQL, or
+        `full_text=False`) documents are ranked by how many query words they contain.
+        """
+        words = _search.terms(query)
+        if not words:
+            return []
+        use_fts = self.full_text if full_text is None else full_text and self.full_text
+        with self._tx() as conn:
+            if use_fts:
+                return _search.search_fts(conn, run_id, words, limit)
+            return _search.search_like(conn, run_id, words, limit)
 
 
 def _natural(text: str) -> tuple[Any, ...]:

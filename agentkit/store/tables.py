@@ -112,3 +112,51 @@ Index("ix_events_run", events.c.run_id, events.c.seq)
 Index("ix_model_calls_run", model_calls.c.run_id)
 Index("ix_tool_calls_run", tool_calls.c.run_id)
 Index("ix_runs_created", runs.c.created_at)
+
+# Migration 2: the context manager's memory. Summaries and masked outputs are never rewritten;
+# facts keep one row per key (the latest value wins). `memory_fts` (SQLite FTS5, when available)
+# is created by the migration itself, outside this metadata.
+
+summaries = Table(
+    "summaries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("subtask_id", String(40)),
+    Column("level", Integer, nullable=False),
+    Column("first_message", Integer, nullable=False),
+    Column("last_message", Integer, nullable=False),
+    Column("merged_ids", Text, nullable=False),
+    Column("tokens_before", Integer, nullable=False),
+    Column("tokens_after", Integer, nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("data", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+facts = Table(
+    "facts",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.id"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("subtask_id", String(40)),
+    Column("source", String(80), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+masked_outputs = Table(
+    "masked_outputs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    Column("subtask_id", String(40)),
+    Column("call_id", String(80), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+Index("ix_summaries_run", summaries.c.run_id, summaries.c.id)
+Index("ix_masked_outputs_run", masked_outputs.c.run_id, masked_outputs.c.id)

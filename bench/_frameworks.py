@@ -1,0 +1,344 @@
+"""The same long tool-calling run in each framework: N round trips (model call + tool call).
+
+Every framework gets a fake model of its own kind that returns the same script: call
+`add(a=i, b=1)` N times, then stop (agentkit: `finish` + finalizer; the others: a final text or
+`final_answer`). The tool is the same trivial sync function everywhere.
+
+agentkit needs two in-process adjustments, both of agentkit's public knobs or private tables, never
+its source: calibration caps a subtask at 12 steps (`calibration._STEPS["hard"]`), so the runs raise
+that cap for the duration of one run; and the "memory checkpointer" variant swaps the SQLite
+checkpointer for LangGraph's `InMemorySaver` to show what checkpointing costs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("AGENTKIT_ALLOW_MODEL_REQUESTS", "0")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+GOAL = "Add numbers with the add tool until told to stop."
+
+
+class ToolClock:
+    """CPU time spent inside the tool body (the thread it runs on)."""
+
+    cpu = 0.0
+    calls = 0
+
+
+def add(a: int, b: int) -> int:
+    """Add two integers.
+
+    Args:
+        a: the first integer.
+        b: the second integer.
+    """
+    started = time.thread_time()
+    value = a + b
+    ToolClock.cpu += time.thread_time() - started
+    ToolClock.calls += 1
+    return value
+
+
+def _measure_start() -> tuple[float, float]:
+    ToolClock.cpu, ToolClock.calls = 0.0, 0
+    return time.process_time(), time.perf_counter()
+
+
+def _measure_end(start: tuple[float, float], steps: int, **extra: Any) -> dict[str, Any]:
+    cpu, wall = time.process_time() - start[0], time.perf_counter() - start[1]
+    return {"steps": steps, "cpu_s": cpu, "wall_s": wall, "tool_cpu_s": ToolClock.cpu,
+            "tool_calls": ToolClock.calls, **extra}
+
+
+# --- agentkit ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def steps_per_subtask(n: int) -> Iterator[None]:
+    """Let one 'hard' subtask take `n` steps (calibration caps it at 12)."""
+    from agentkit.planning import calibration
+
+    old = calibration._STEPS["hard"]
+    calibration._STEPS["hard"] = max(old, n + 2)
+    try:
+        yield
+    finally:
+        calibration._STEPS["hard"] = old
+
+
+@contextlib.contextmanager
+def memory_checkpointer() -> Iterator[None]:
+    """Run agentkit with LangGraph's InMemorySaver instead of its SQLite checkpointer."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    import agentkit.agent
+
+    @contextlib.asynccontextmanager
+    async def _open(url: str) -> AsyncIterator[Any]:
+        yield InMemorySaver()
+
+    old = agentkit.agent.open_checkpointer
+    agentkit.agent.open_checkpointer = _open  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        agentkit.agent.open_checkpointer = old  # type: ignore[assignment]
+
+
+def agentkit_script(n: int) -> Any:
+    """A FunctionModel reply function: a 1-step plan, n add calls, finish, a short answer."""
+    from agentkit import Plan, PlanStep, ToolCall
+
+    plan = Plan(strategy="Call add until told to stop.",
+                steps=[PlanStep(id="s1", title="Add numbers", difficulty="hard")])
+    count = 0
+
+    def reply(request: Any) -> Any:
+        nonlocal count
+        if request.role == "strategist":
+            return plan
+        if request.role == "finalizer":
+            return "done"
+        if count < n:
+            count += 1
+            return ToolCall(name="add", arguments={"a": count, "b": 1}, id=f"call_{count}")
+        return ToolCall(name="finish", arguments={"result": f"{n} additions"}, id="call_finish")
+
+    return reply
+
+
+def agentkit_agent(n: int, workdir: Path, db: Path, reply: Any = None) -> Any:
+    from agentkit import Agent, Budget, FunctionModel, Tool
+
+    model = FunctionModel(reply or agentkit_script(n))
+    return Agent(
+        model, tools=[Tool(add)], db=db, workspace=workdir,
+        budget=Budget(max_model_calls=n + 10, max_tool_calls=n + 10, max_tokens=None,
+                      subtask_tokens=10**9),
+    )
+
+
+async def agentkit_run(n: int, workdir: Path, *, checkpointer: str = "sqlite") -> dict[str, Any]:
+    """One agentkit run of n executor round trips, everything recorded in `workdir/runs.db`."""
+    db = workdir / "runs.db"
+    agent = agentkit_agent(n, workdir, db)
+    patch = memory_checkpointer() if checkpointer == "memory" else contextlib.nullcontext()
+    with steps_per_subtask(n), patch:
+        start = _measure_start()
+        result = await agent.run(GOAL)
+        out = _measure_end(start, n, status=result.status, model_calls=result.usage.model_calls,
+                           recorded_tool_calls=result.usage.tool_calls, db=str(db))
+    agent.store.close()
+    if result.status != "completed":
+        raise RuntimeError(f"agentkit run ended {result.status!r}: {result.error}")
+    return out
+
+
+async def litellm_replay(n: int) -> dict[str, Any]:
+    """The model client alone: the same n+2 executor calls through `_litellm.acompletion`.
+
+    Message lists grow exactly as in the executor. LiteLLM's success logging runs on a background
+    worker after each call returns, so the measurement waits for it to drain (idle waits cost no
+    CPU). Returns CPU seconds for all calls and, of that, the scripted model's own share.
+    """
+    from agentkit import FunctionModel, Tool, ToolCall
+    from agentkit.execution.executor import FINISH_SPEC
+    from agentkit.models import ModelRequest, _litellm
+
+    specs = [Tool(add).spec(), FINISH_SPEC]
+    count = 0
+
+    def reply(request: Any) -> Any:
+        nonlocal count
+        count += 1
+        return ToolCall(name="add", arguments={"a": count, "b": 1}, id=f"call_{count}")
+
+    model = FunctionModel(reply)
+    fake = {"cpu": 0.0}
+    respond = model.respond
+
+    async def timed_respond(request: Any) -> Any:
+        started = time.process_time()
+        value = await respond(request)
+        fake["cpu"] += time.process_time() - started
+        return value
+
+    model.respond = timed_respond  # type: ignore[method-assign]
+    _litellm.litellm()
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": "You are an executor."},
+        {"role": "user", "content": f"Goal of the run: {GOAL}\nYour subtask (t1): Add numbers"},
+    ]
+    await _drain_litellm()
+    started = time.process_time()
+    for _ in range(n + 2):
+        response = await _litellm.acompletion(
+            model.model_name, ModelRequest(role="executor", messages=list(messages), tools=specs)
+        )
+        messages.append(response.assistant_message())
+        messages.append({"role": "tool", "tool_call_id": response.tool_calls[0].id,
+                         "content": "42"})
+    await _drain_litellm()
+    return {"calls": n + 2, "cpu_s": time.process_time() - started, "fake_model_cpu_s": fake["cpu"]}
+
+
+async def _drain_litellm(limit_s: float = 10.0) -> None:
+    """Wait until LiteLLM's background logging tasks are done."""
+    deadline = time.monotonic() + limit_s
+    await asyncio.sleep(0.05)
+    while time.monotonic() < deadline:
+        current = asyncio.current_task()
+        busy = [t for t in asyncio.all_tasks() if t is not current and not t.done()
+                and "worker_loop" not in repr(t.get_coro())]
+        if not busy:
+            return
+        await asyncio.sleep(0.02)
+
+
+# --- raw LangGraph prebuilt ReAct agent --------------------------------------------------------
+
+
+def langchain_fake_model(n: int) -> Any:
+    """A LangChain chat model returning n add tool calls, then a final text."""
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class ScriptedChatModel(BaseChatModel):
+        steps: int
+        count: int = 0
+
+        @property
+        def _llm_type(self) -> str:
+            return "scripted"
+
+        def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
+            return self
+
+        def _next(self) -> ChatResult:
+            if self.count < self.steps:
+                self.count += 1
+                message = AIMessage(content="", tool_calls=[{
+                    "name": "add", "args": {"a": self.count, "b": 1},
+                    "id": f"call_{self.count}", "type": "tool_call"}])
+            else:
+                message = AIMessage(content="done")
+            return ChatResult(generations=[ChatGeneration(message=message)])
+
+        def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None,
+                      **kwargs: Any) -> ChatResult:
+            return self._next()
+
+        async def _agenerate(self, messages: Any, stop: Any = None, run_manager: Any = None,
+                             **kwargs: Any) -> ChatResult:
+            return self._next()
+
+    return ScriptedChatModel(steps=n)
+
+
+def create_react_agent(model: Any, tools: list[Any], checkpointer: Any) -> Any:
+    """`langgraph.prebuilt.create_react_agent` (deprecated in langgraph 1.x, still shipped)."""
+    from langgraph.prebuilt import create_react_agent as create
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # LangGraphDeprecatedSinceV10: moved to langchain.agents
+        return create(model, tools, checkpointer=checkpointer)
+
+
+async def langgraph_run(n: int, workdir: Path, *, checkpointer: str | None) -> dict[str, Any]:
+    """One raw LangGraph ReAct run; checkpointer None or 'sqlite' (agentkit's own saver setup)."""
+    from agentkit.store import open_checkpointer
+
+    db = workdir / "langgraph.db"
+    async with contextlib.AsyncExitStack() as stack:
+        saver = None
+        if checkpointer == "sqlite":
+            saver = await stack.enter_async_context(open_checkpointer(f"sqlite:///{db}"))
+        graph = create_react_agent(langchain_fake_model(n), [add], saver)
+        config = {"configurable": {"thread_id": "bench"}, "recursion_limit": 2 * n + 10}
+        start = _measure_start()
+        state = await graph.ainvoke({"messages": [("user", GOAL)]}, config)
+        out = _measure_end(start, n, messages=len(state["messages"]),
+                           db=str(db) if saver else None)
+    tool_messages = sum(1 for m in state["messages"] if m.type == "tool")
+    if tool_messages != n:
+        raise RuntimeError(f"LangGraph run made {tool_messages} tool calls, expected {n}")
+    return out
+
+
+# --- peers with their own fake models, no persistence ------------------------------------------
+
+
+def peer_available(name: str) -> bool:
+    import importlib.util
+
+    module = {"pydantic-ai": "pydantic_ai", "smolagents": "smolagents"}[name]
+    return importlib.util.find_spec(module) is not None
+
+
+async def pydantic_ai_run(n: int, workdir: Path) -> dict[str, Any]:
+    from pydantic_ai import Agent as PydanticAgent
+    from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
+    from pydantic_ai.models.function import AgentInfo, FunctionModel
+    from pydantic_ai.usage import UsageLimits
+
+    count = 0
+
+    def reply(messages: list[Any], info: AgentInfo) -> ModelResponse:
+        nonlocal count
+        if count < n:
+            count += 1
+            return ModelResponse(parts=[ToolCallPart("add", {"a": count, "b": 1},
+                                                     tool_call_id=f"call_{count}")])
+        return ModelResponse(parts=[TextPart("done")])
+
+    agent = PydanticAgent(FunctionModel(reply), tools=[add])
+    start = _measure_start()
+    result = await agent.run(GOAL, usage_limits=UsageLimits(request_limit=None))
+    return _measure_end(start, n, messages=len(result.all_messages()))
+
+
+async def smolagents_run(n: int, workdir: Path) -> dict[str, Any]:
+    from smolagents import ToolCallingAgent
+    from smolagents import tool as smol_tool
+    from smolagents.models import (
+        ChatMessage,
+        ChatMessageToolCall,
+        ChatMessageToolCallFunction,
+        MessageRole,
+        Model,
+    )
+    from smolagents.monitoring import LogLevel
+
+    class ScriptedModel(Model):
+        def __init__(self) -> None:
+            super().__init__(model_id="scripted")
+            self.count = 0
+
+        def generate(self, messages: Any, stop_sequences: Any = None, response_format: Any = None,
+                     tools_to_call_from: Any = None, **kwargs: Any) -> ChatMessage:
+            if self.count < n:
+                self.count += 1
+                name, args = "add", {"a": self.count, "b": 1}
+            else:
+                name, args = "final_answer", {"answer": "done"}
+            call = ChatMessageToolCall(
+                id=f"call_{self.count}", type="function",
+                function=ChatMessageToolCallFunction(name=name, arguments=args))
+            return ChatMessage(role=MessageRole.ASSISTANT, content="", tool_calls=[call])
+
+    agent = ToolCallingAgent(tools=[smol_tool(add)], model=ScriptedModel(), max_steps=n + 5,
+                             verbosity_level=LogLevel.OFF)
+    start = _measure_start()
+    answer = agent.run(GOAL)  # smolagents is synchronous
+    out = _measure_end(start, n, answer=str(answer))
+    return out

@@ -1,0 +1,74 @@
+"""One measurement in a fresh interpreter: `python -m bench._worker '{"task": ..., ...}'`.
+
+A fresh process per configuration keeps imports, caches and peak memory of one framework from
+touching another's numbers. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import _frameworks as fw
+from bench._util import peak_rss_mib, reset_peak_rss, rss_mib, sqlite_size
+
+RUNNERS = {
+    "agentkit": lambda n, d: fw.agentkit_run(n, d, checkpointer="sqlite"),
+    "agentkit-memory": lambda n, d: fw.agentkit_run(n, d, checkpointer="memory"),
+    "langgraph": lambda n, d: fw.langgraph_run(n, d, checkpointer=None),
+    "langgraph-sqlite": lambda n, d: fw.langgraph_run(n, d, checkpointer="sqlite"),
+    "pydantic-ai": fw.pydantic_ai_run,
+    "smolagents": fw.smolagents_run,
+}
+
+
+async def _one(framework: str, n: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
+        gc.collect()
+        base = rss_mib()
+        reset_peak_rss()
+        out = await RUNNERS[framework](n, Path(tmp))
+        out["base_rss_mib"], out["peak_rss_mib"] = base, peak_rss_mib()
+        if out.get("db"):
+            out.update(sqlite_size(out["db"]))
+        return out
+
+
+async def overhead(task: dict[str, Any]) -> dict[str, Any]:
+    framework, n = task["framework"], task["n"]
+    if task.get("warmup", True):
+        await _one(framework, 3)  # warm-up: first-call imports and caches
+    runs = [await _one(framework, n) for _ in range(task.get("repeats", 1))]
+    result: dict[str, Any] = {"runs": runs}
+    if framework.startswith("agentkit") and task.get("replay", True):
+        result["replay"] = await fw.litellm_replay(n)
+    return result
+
+
+async def concurrency(task: dict[str, Any]) -> dict[str, Any]:
+    from bench.concurrency import measure
+
+    return await measure(task["runs"], steps=task["steps"], latency_s=task["latency_s"])
+
+
+async def local_model(task: dict[str, Any]) -> dict[str, Any]:
+    from bench.local_model import measure
+
+    return await measure(task["max_tokens"], task["repeats"])
+
+
+TASKS = {"overhead": overhead, "concurrency": concurrency, "local_model": local_model}
+
+
+def main() -> None:
+    task = json.loads(sys.argv[1])
+    print(json.dumps(asyncio.run(TASKS[task["task"]](task))))
+
+
+if __name__ == "__main__":
+    main()
