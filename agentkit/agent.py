@@ -95,12 +95,38 @@ class Agent:
         await self._drive(run_id, goal.strip(), plan=plan, on_event=on_event)
         return self.result(run_id)
 
+    async def resume(self, run_id: str, *, on_event: EventListener | None = None) -> RunResult:
+        """Continue a run whose process died, from its last LangGraph checkpoint.
+
+        Finished subtasks are not redone: their results are in the checkpoint and the database.
+        The agent must be built with the run's tools (its model defaults to the run's model).
+        """
+        store = self.store
+        run = store.get_run(run_id)
+        if run["status"] not in ("running", "interrupted"):
+            raise UserError(
+                f"run {run['id']!r} already ended with status {run['status']!r}; "
+                "only a run that was cut off (status 'running' or 'interrupted') can be resumed"
+            )
+        if not self.workspace.is_dir():
+            raise UserError(f"workspace {str(self.workspace)!r} does not exist")
+        for model in {self.model, *self.roles.values(), *self.aliases.values()}:
+            check_model(model)
+        store.add_event(run["id"], "resumed", {"status": run["status"]})
+        await self._drive(run["id"], run["goal"], plan=None, on_event=on_event, resume=True)
+        return self.result(run["id"])
+
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
         return asyncio.run(self.run(goal, **kwargs))
 
+    def run_sync_resume(self, run_id: str) -> RunResult:
+        """`resume` for code without an event loop."""
+        return asyncio.run(self.resume(run_id))
+
     async def _drive(
-        self, run_id: str, goal: str, *, plan: Plan | None, on_event: EventListener | None
+        self, run_id: str, goal: str, *, plan: Plan | None, on_event: EventListener | None,
+        resume: bool = False,
     ) -> None:
         from agentkit.graph import builder
 
@@ -121,8 +147,12 @@ class Agent:
         }
         async with open_checkpointer(store.url) as saver:
             graph = builder().compile(checkpointer=saver)
+            started = resume and (await saver.aget_tuple(config)) is not None
             try:
-                await graph.ainvoke({"run_id": run_id}, config, context=ctx)
+                # "sync": each step's checkpoint is on disk before the next step starts, so a
+                # kill -9 loses at most the step in flight.
+                await graph.ainvoke(None if started else {"run_id": run_id}, config, context=ctx,
+                                    durability="sync")
             except BaseException as e:
                 store.finish_run(run_id, "interrupted" if isinstance(e, asyncio.CancelledError | KeyboardInterrupt) else "failed",
                                  answer=None, error=f"{type(e).__name__}: {e}")

@@ -98,6 +98,37 @@ def run(
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
+@app.command()
+def resume(
+    run_id: str,
+    model: Annotated[str | None, typer.Option(help="Model to continue with [default: the run's].")] = None,
+    tools: Annotated[list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Continue a run whose process died, from its last checkpoint."""
+    from agentkit import Agent, Budget, load_tools
+    from agentkit.cli_view import print_result
+    from agentkit.store import Store
+
+    try:
+        run = Store(db).get_run(run_id)
+        toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
+        budget = Budget.model_validate(run["settings"].get("budget", {}))
+        agent = Agent(model or run["model"], tools=toolsets, db=db, workspace=run["workspace"],
+                      budget=budget)
+        result = agent.run_sync_resume(run["id"])
+    except AgentkitError as e:
+        _fail(e)
+        return
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        print_result(_console(), result)
+    if result.status != "completed":
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
 @runs_app.command("list")
 def runs_list(db: DbOption = None, limit: int = 20, as_json: JsonOption = False) -> None:
     """List recent runs."""

@@ -9,7 +9,8 @@ AgentkitError
 │   └── StorageConfigError    database URL/path unusable (not writable, bad scheme)
 ├── RunError                  the run could not go on
 │   ├── ModelError            the model failed or kept answering garbage
-│   │   └── StructuredOutputError   a structured answer did not validate, even after one retry
+│   │   ├── StructuredOutputError   a structured answer did not validate, even after one retry
+│   │   └── ContextOverflow         a prompt over budget even after every compaction tier
 │   ├── BudgetExceeded        a budget (tokens, cost, calls, time) is spent
 │   └── StorageError          the database failed while the run was going
 └── ModelRequestsBlocked      a hosted model was called while model requests are disallowed (tests)
@@ -57,6 +58,13 @@ class ModelError(RunError):
 
 class StructuredOutputError(ModelError):
     """A structured answer did not validate against its schema, even after a retry."""
+
+
+class ContextOverflow(ModelError):
+    """The prompt stays over its compaction threshold after masking, summarizing and merging.
+
+    A `ModelError`, so the subtask fails with the message instead of the whole run crashing.
+    """
 
 
 class BudgetExceeded(RunError):

@@ -204,6 +204,9 @@ def route(state: RunState) -> list[Send] | Literal["strategist", "finalizer"]:
 async def executor_node(item: ExecutorInput, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     subtask = ctx.store.get_subtask(ctx.run_id, item["subtask_id"])
+    if subtask.status in ("done", "failed"):
+        # Finished before a crash whose checkpoint missed it: the record wins, never redo it.
+        return {"statuses": {subtask.id: subtask.status}}
     found = ctx.store.get_plan(ctx.run_id, item["plan_version"])
     assert found is not None
     subtask.status, subtask.attempts = "running", subtask.attempts + 1

@@ -114,8 +114,15 @@ class MCPToolset:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         client, self._client = self._client, None
-        if client is not None:
+        if client is None:
+            return
+        try:
             await client.__aexit__(kind, error, tb)
+        except BaseExceptionGroup as group:
+            # The SDK's task groups wrap an error raised inside `async with` in a group; let the
+            # caller's own error through as itself, as if the connection were not there.
+            if error is None or _leaves(group) != [error]:
+                raise
 
     def _transport(self) -> Any:
         if self.url is not None:
@@ -193,6 +200,13 @@ def _tool_name(name: str) -> str:
     if not re.match(r"[A-Za-z_]", cleaned):
         cleaned = "_" + cleaned
     return cleaned[:64]
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    found: list[BaseException] = []
+    for inner in group.exceptions:
+        found += _leaves(inner) if isinstance(inner, BaseExceptionGroup) else [inner]
+    return found
 
 
 def _describe(error: BaseException) -> str:

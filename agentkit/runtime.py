@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentkit.context import ContextManager
 from agentkit.errors import BudgetExceeded
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Budget, Usage
@@ -60,6 +61,12 @@ class RunContext:
     listener: EventListener | None = None
     # Set when the run starts from a saved plan instead of asking the strategist.
     initial_plan: Any = None
+    # Fits every executor prompt to its budget; one with the defaults is made when not given.
+    context: ContextManager | None = None
+
+    def __post_init__(self) -> None:
+        if self.context is None:
+            self.context = ContextManager(store=self.store, client=self.client, run_id=self.run_id)
 
     def event(self, kind: str, data: dict[str, Any], *, subtask_id: str | None = None) -> None:
         self.store.add_event(self.run_id, kind, data, subtask_id=subtask_id)

@@ -59,7 +59,8 @@ def http_tool(*, timeout: float = TIMEOUT, max_chars: int = MAX_CHARS, name: str
                     response.headers.get_content_charset() or "utf-8", errors="replace"
                 )
         except urllib.error.HTTPError as e:
-            detail = e.read(500).decode(errors="replace").strip()
+            with e:  # the error holds the response open
+                detail = e.read(500).decode(errors="replace").strip()
             raise ToolRetry(f"{url} answered HTTP {e.code} {e.reason}: {detail[:500]}") from e
         except (urllib.error.URLError, OSError) as e:
             raise ToolRetry(_network_error(url, parts.hostname, e, timeout)) from e

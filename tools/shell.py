@@ -62,6 +62,8 @@ def check_command(command: str, allow: Iterable[str] | None, deny: Iterable[str]
     """Raise `ToolRetry` naming the program if `command` runs one the lists refuse."""
     refused = set(deny)
     allowed = None if allow is None else set(allow)
+    if allowed is not None and _HIDDEN.search(command):
+        raise ToolRetry("command substitution ($(...), `...`, <(...)) is not allowed with an allow list")
     for program in programs(command):
         if program in refused:
             raise ToolRetry(f"{program!r} is not allowed here (deny list: {', '.join(sorted(refused))})")
@@ -69,8 +71,6 @@ def check_command(command: str, allow: Iterable[str] | None, deny: Iterable[str]
             raise ToolRetry(
                 f"{program!r} is not allowed here; allowed programs: {', '.join(sorted(allowed))}"
             )
-    if allowed is not None and _HIDDEN.search(command):
-        raise ToolRetry("command substitution ($(...), `...`, <(...)) is not allowed with an allow list")
 
 
 def shell_tool(

@@ -16,8 +16,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from agentkit.context import ContextManager
 from agentkit.errors import ModelError
 from agentkit.execution import thinking
+from agentkit.execution.recall import with_recall
 from agentkit.models import ModelClient, ModelRequest, ToolCall
 from agentkit.schema import Subtask
 from agentkit.tools import ToolContext, ToolResult, Toolset
@@ -121,17 +123,25 @@ async def execute(
     ctx: ToolContext,
     record_tool: ToolRecorder,
     max_tool_errors: int = MAX_TOOL_ERRORS,
+    context: ContextManager | None = None,
 ) -> Outcome:
     """Run `subtask` to an `Outcome`; `BudgetExceeded` from the run budget propagates."""
     messages = _prompt(subtask, goal, plan_text, ledger_text)
     effort = subtask.effort
     thinking_on = effort.thinking_tools
+    if context is not None:  # every prompt is fitted to the budget; `recall` brings back the rest
+        tools = with_recall(tools, context)
     specs = [*tools.specs(), FINISH_SPEC]
     if thinking_on:
         specs += [THINK_PARALLEL_SPEC, THINK_LONGER_SPEC]
     tiered = effort.model in client.aliases
     tokens = errors = 0
     for step in range(1, effort.max_steps + 1):
+        if context is not None:
+            messages = await context.fit(
+                messages, tools=specs, budget_tokens=effort.budget_tokens,
+                model=effort.model if tiered else None, subtask_id=subtask.id,
+            )
         response = await client.complete(
             ModelRequest(
                 role="executor", messages=messages, tools=specs, subtask_id=subtask.id,
@@ -140,6 +150,8 @@ async def execute(
             )
         )
         tokens += response.prompt_tokens + response.completion_tokens
+        if context is not None:
+            context.observe(response.model, messages, specs, response.prompt_tokens)
         messages.append(response.assistant_message())
         if not response.tool_calls:
             if response.text and response.text.strip():

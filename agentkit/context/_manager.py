@@ -1,0 +1,296 @@
+"""`ContextManager`: fits every executor prompt under its budget, cheapest tier first.
+
+Tiers: (a) mask old tool outputs — the call stays, the output is stored and replaced by a stub
+with its id; (b) summarize older turn groups into a `Summary`; (c) merge the summaries into one.
+Each tier runs at most once per prompt: one that does not get under the threshold escalates to
+the next, and when the last one fails `ContextOverflow` says by how much. The pinned messages
+(plan, ledger, subtask) are never touched; the raw records (model calls, tool calls, events) are
+never rewritten — summaries and masked outputs are new rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentkit.context import _messages as msgs
+from agentkit.context._accounting import TokenCounter
+from agentkit.context._summary import (
+    MERGE_SYSTEM,
+    SUMMARIZE_SYSTEM,
+    Summary,
+    merge_prompt,
+    summarize_prompt,
+)
+from agentkit.errors import ContextOverflow, UserError
+from agentkit.models import ModelClient, ModelRequest, context_window
+from agentkit.store import Store
+
+Message = msgs.Message
+# The task text shown to the summarizer is cut here: it only needs to know what the work is for.
+_TASK_CHARS = 4000
+
+
+@dataclass(kw_only=True)
+class _Job:
+    """One `fit` call: what it fits, and against which sizes."""
+
+    subtask_id: str | None
+    tools: list[dict[str, Any]] | None
+    model: str
+    basis: int  # min(subtask budget, context window)
+    threshold: int
+    target: int
+    tiers: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class ContextManager:
+    """Builds every executor prompt within budget. One per run; safe for parallel subtasks.
+
+    Args:
+        store: where masked outputs, summaries and facts are kept (and `recall` searches).
+        client: calls the summarizer (role `summarizer`: set a cheap model in `client.roles`).
+        run_id: the run whose prompts this manager fits.
+        trigger: compact when a prompt passes this share of min(subtask budget, context window).
+        target: compaction aims at this share, so it is not needed again at the next step.
+        keep_recent: newest turn groups kept verbatim by masking and summarizing.
+        summary_share: merge the summaries when together they pass this share.
+        mask_min_tokens: tool outputs smaller than this are left in place.
+        max_prompt_tokens: a cap on every prompt on top of the budget and the window (a model
+            with a 1M-token window need not get 1M-token prompts).
+    """
+
+    store: Store
+    client: ModelClient
+    run_id: str
+    trigger: float = 0.8
+    target: float = 0.5
+    keep_recent: int = 2
+    summary_share: float = 0.25
+    mask_min_tokens: int = 60
+    max_prompt_tokens: int | None = None
+    counter: TokenCounter = field(default_factory=TokenCounter)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.target < self.trigger <= 1:
+            raise UserError(
+                f"context trigger {self.trigger!r} and target {self.target!r} must satisfy "
+                "0 < target < trigger <= 1, e.g. trigger=0.8, target=0.5"
+            )
+
+    def threshold(self, budget_tokens: int | None, model: str) -> int | None:
+        """Prompt size that triggers compaction, or None with neither a budget nor a window."""
+        basis = self._basis(budget_tokens, model)
+        return None if basis is None else int(basis * self.trigger)
+
+    def observe(
+        self, model: str, messages: list[Message], tools: list[dict[str, Any]] | None,
+        reported_prompt_tokens: int,
+    ) -> None:
+        """Calibrate token estimates with the prompt size the provider reported."""
+        self.counter.observe(model, messages, tools, reported_prompt_tokens)
+
+    async def fit(
+        self, messages: list[Message], *, tools: list[dict[str, Any]] | None = None,
+        budget_tokens: int | None = None, model: str | None = None,
+        subtask_id: str | None = None,
+    ) -> list[Message]:
+        """`messages` if they fit, else a compacted copy (the list passed in is not changed).
+
+        Raises:
+            ContextOverflow: the prompt is still over the threshold after the last tier.
+        """
+        name = self.client.model_for("executor", model)
+        basis = self._basis(budget_tokens, name)
+        if basis is None:
+            return messages
+        job = _Job(subtask_id=subtask_id, tools=tools, model=name, basis=basis,
+                   threshold=int(basis * self.trigger), target=int(basis * self.target))
+        before = self._size(messages, job)
+        if before <= job.threshold:
+            return messages
+        layout = msgs.split(messages)
+        for tier in (self._mask_old, self._summarize, self._merge, self._mask_all):
+            await tier(layout, job)
+            if self._fits(layout, job):
+                break
+        after = self._size(layout.messages(), job)
+        self.store.add_event(
+            self.run_id, "context_compacted",
+            {"tiers": job.tiers, "tokens_before": before, "tokens_after": after,
+             "threshold": job.threshold, "model": name},
+            subtask_id=subtask_id,
+        )
+        if after > job.threshold:
+            pinned = self._size(layout.pinned, job)
+            raise ContextOverflow(
+                f"the prompt of subtask {subtask_id!r} is {after} tokens after every compaction "
+                f"tier ({', '.join(job.tiers)}), over the threshold of {job.threshold} "
+                f"({self.trigger:.0%} of {basis}, the smallest of the subtask budget "
+                f"{budget_tokens!r}, the context window of {name!r} and max_prompt_tokens "
+                f"{self.max_prompt_tokens!r}); the pinned plan and "
+                f"task alone take {pinned}. Raise Effort.budget_tokens, use a model with a larger "
+                "window, or shorten the plan and the tool outputs"
+            )
+        return layout.messages()
+
+    async def recall(self, query: str) -> str:
+        """The `recall` tool's answer for `query` (see `agentkit.context.recall_text`)."""
+        from agentkit.context._recall import recall_text
+
+        return recall_text(self.store, self.run_id, query)
+
+    # sizes ----------------------------------------------------------------------------------
+
+    def _basis(self, budget_tokens: int | None, model: str) -> int | None:
+        """min(subtask budget, context window, cap): what the trigger is a share of."""
+        sizes = [s for s in (budget_tokens, context_window(model), self.max_prompt_tokens) if s]
+        return min(sizes) if sizes else None
+
+    def _size(self, messages: list[Message], job: _Job) -> int:
+        return self.counter.estimate(messages, job.tools, job.model)
+
+    def _fits(self, layout: msgs.Layout, job: _Job) -> bool:
+        return self._size(layout.messages(), job) <= job.threshold
+
+    # tier a: masking ------------------------------------------------------------------------
+
+    async def _mask_old(self, layout: msgs.Layout, job: _Job) -> None:
+        self._mask(layout, job, keep=self.keep_recent, tier="mask")
+
+    async def _mask_all(self, layout: msgs.Layout, job: _Job) -> None:
+        # Last resort: recent outputs too (a single output larger than the budget ends here).
+        self._mask(layout, job, keep=0, tier="mask_recent")
+
+    def _mask(self, layout: msgs.Layout, job: _Job, *, keep: int, tier: str) -> None:
+        size = self._size(layout.messages(), job)
+        masked = 0
+        for group in layout.groups[: max(len(layout.groups) - keep, 0)]:
+            for i, message in enumerate(group):
+                if size <= job.target:
+                    break
+                if message.get("role") != "tool" or msgs.masked_id(message) is not None:
+                    continue
+                content = str(message.get("content") or "")
+                tokens = self.counter.count([message])
+                if tokens < self.mask_min_tokens:
+                    continue
+                name = msgs.tool_name(group, message)
+                masked_id = self.store.add_masked_output(
+                    self.run_id, subtask_id=job.subtask_id,
+                    call_id=str(message.get("tool_call_id", "")), name=name, content=content,
+                )
+                group[i] = {**message, "content": msgs.stub(masked_id, name, tokens, content)}
+                size -= tokens - self.counter.count([group[i]])
+                masked += 1
+        if masked:
+            job.tiers.append(f"{tier}:{masked}")
+
+    # tier b: summarizing turns --------------------------------------------------------------
+
+    async def _summarize(self, layout: msgs.Layout, job: _Job) -> None:
+        old = layout.groups[: max(len(layout.groups) - self.keep_recent, 0)]
+        if not old:
+            return
+        task = "\n".join(str(m.get("content") or "") for m in layout.pinned)[:_TASK_CHARS]
+        for chunk in self._chunks(old, job):
+            first = layout.first_body
+            last = first + sum(len(g) for g in chunk) - 1
+            turns = msgs.render_turns(chunk, self._masked_outputs(chunk))
+            summary = await self._ask(SUMMARIZE_SYSTEM, summarize_prompt(task, first, last, turns),
+                                      job)
+            before = self._size(layout.messages(), job)
+            del layout.groups[: len(chunk)]
+            layout.first_body = last + 1
+            message = self._persist(summary, layout, job, level=1, span=(first, last),
+                                    merged=[], before=before)
+            layout.summaries.append(message)
+        job.tiers.append(f"summarize:{len(old)}")
+        await self._merge(layout, job)  # tier c also runs when the summaries themselves grow
+
+    def _chunks(self, groups: list[msgs.Group], job: _Job) -> list[list[msgs.Group]]:
+        """Consecutive groups, each chunk small enough for one summarizer call."""
+        chunks: list[list[msgs.Group]] = [[]]
+        size = 0
+        for group in groups:
+            tokens = self.counter.count(group)
+            if chunks[-1] and size + tokens > job.threshold:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(group)
+            size += tokens
+        return chunks
+
+    def _masked_outputs(self, groups: list[msgs.Group]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for group in groups:
+            for message in group:
+                if (masked := msgs.masked_id(message)) is not None:
+                    row = self.store.get_masked_output(self.run_id, masked)
+                    if row is not None:
+                        found[masked] = row["content"]
+        return found
+
+    # tier c: merging summaries --------------------------------------------------------------
+
+    async def _merge(self, layout: msgs.Layout, job: _Job) -> None:
+        spans = [s for m in layout.summaries if (s := msgs.summary_span(m))]
+        share = self._size(layout.summaries, job)
+        crowded = len(spans) > 1 and share > job.basis * self.summary_share
+        if not spans or (self._fits(layout, job) and not crowded):
+            return
+        ids = [s[0] for s in spans]
+        rows = {r["id"]: r for r in self.store.get_summaries(self.run_id) if r["id"] in ids}
+        latest: dict[str, str] = {}
+        for sid in ids:
+            if sid in rows:
+                latest |= Summary.model_validate_json(rows[sid]["data"]).fact_map()
+        texts = [str(m["content"]) for m in layout.summaries]
+        size = int(job.basis * self.summary_share)
+        summary = await self._ask(MERGE_SYSTEM, merge_prompt(texts, size), job)
+        before = self._size(layout.messages(), job)
+        level = 1 + max((rows[i]["level"] for i in ids if i in rows), default=1)
+        layout.summaries = []
+        message = self._persist(
+            summary.with_latest_facts(latest), layout, job, level=level,
+            span=(min(s[1] for s in spans), max(s[2] for s in spans)), merged=ids, before=before,
+        )
+        layout.summaries = [message]
+        job.tiers.append(f"merge:{len(ids)}")
+
+    # the summarizer and the records ---------------------------------------------------------
+
+    async def _ask(self, system: str, prompt: str, job: _Job) -> Summary:
+        request = ModelRequest(
+            role="summarizer", subtask_id=job.subtask_id,
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": prompt}],
+        )
+        summary = await self.client.structured(request, Summary)
+        return summary.with_latest_facts()
+
+    def _persist(
+        self, summary: Summary, layout: msgs.Layout, job: _Job, *, level: int,
+        span: tuple[int, int], merged: list[int], before: int,
+    ) -> Message:
+        text = summary.render()
+        placeholder = msgs.summary_message(0, *span, text)
+        after = self._size([*layout.messages(), placeholder], job)
+        summary_id = self.store.add_summary(
+            self.run_id, subtask_id=job.subtask_id, level=level, first_message=span[0],
+            last_message=span[1], merged_ids=merged, tokens_before=before, tokens_after=after,
+            model=self.client.model_for("summarizer"), data=summary.model_dump_json(), text=text,
+        )
+        self.store.set_facts(
+            self.run_id, [(f.key, f.value) for f in summary.facts], subtask_id=job.subtask_id,
+            source=f"summary #{summary_id}",
+        )
+        return msgs.summary_message(summary_id, *span, text)
+
+
+def load_summaries(store: Store, run_id: str, *, subtask_id: str | None = None) -> list[Summary]:
+    """The summaries of a run (or one subtask), oldest first, exactly as they were written."""
+    return [
+        Summary.model_validate_json(row["data"])
+        for row in store.get_summaries(run_id, subtask_id=subtask_id)
+    ]

@@ -1,0 +1,78 @@
+"""A run killed with SIGKILL resumes from its checkpoint without redoing finished subtasks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from agentkit import Agent, FunctionModel, UserError, load_tools
+from agentkit.cli import app
+from agentkit.store import Store
+from tests.scripts import hello_primes
+
+ROOT = Path(__file__).resolve().parent.parent
+GOAL = "Create hello.py that prints the first 10 primes, then run it"
+
+CRASHING_RUN = """
+import os, signal, sys
+from agentkit import Agent, FunctionModel, load_tools
+from tests.scripts import hello_primes, subtask_title
+
+def crash_on_second_subtask(request):
+    if request.role == "executor" and subtask_title(request) == "Run hello.py":
+        os.kill(os.getpid(), signal.SIGKILL)
+    return hello_primes(request)
+
+Agent(FunctionModel(crash_on_second_subtask), tools=[load_tools("files"), load_tools("shell")],
+      db=sys.argv[1], workspace=sys.argv[2]).run_sync(sys.argv[3])
+"""
+
+
+def _crash(db: str, workspace: Path) -> str:
+    done = subprocess.run([sys.executable, "-c", CRASHING_RUN, db, str(workspace), GOAL],
+                          cwd=ROOT, capture_output=True, text=True,
+                          env={"AGENTKIT_ALLOW_MODEL_REQUESTS": "0", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == -9, done.stderr
+    runs = Store(db).list_runs()
+    assert [r["status"] for r in runs] == ["running"]
+    return runs[0]["id"]
+
+
+async def test_killed_run_resumes_without_redoing_finished_subtasks(
+    db: str, workspace: Path
+) -> None:
+    run_id = _crash(db, workspace)
+    store = Store(db)
+    assert [s.status for s in store.get_subtasks(run_id)] == ["done", "running"]
+
+    model = FunctionModel(hello_primes)
+    agent = Agent(model, tools=[load_tools("files"), load_tools("shell")], db=db,
+                  workspace=workspace)
+    result = await agent.resume(run_id)
+
+    assert result.status == "completed"
+    assert result.answer == "hello.py prints [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]"
+    assert "strategist" not in [r.role for r in model.requests]  # the plan was not redone
+    writes = [c for c in store.get_tool_calls(run_id) if c["name"] == "write_file"]
+    assert len(writes) == 1  # subtask t1 ran once, before the crash
+    assert [(s.id, s.status, s.attempts) for s in store.get_subtasks(run_id)] == [
+        ("t1", "done", 1), ("t2", "done", 2)]
+    kinds = [e["kind"] for e in store.get_events(run_id)]
+    assert "resumed" in kinds and kinds[-1] == "run_finished"
+
+
+def test_finished_runs_are_not_resumed(db: str, workspace: Path) -> None:
+    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
+                  db=db, workspace=workspace)
+    run_id = agent.run_sync(GOAL).run_id
+    with pytest.raises(UserError, match="already ended with status 'completed'"):
+        agent.run_sync_resume(run_id)
+
+
+def test_cli_resume_unknown_run(db: str) -> None:
+    result = CliRunner().invoke(app, ["resume", "nope", "--db", db])
+    assert result.exit_code == 2 and "no run 'nope'" in result.output
