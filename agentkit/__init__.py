@@ -11,34 +11,67 @@ print(result.status, result.answer, result.usage.total_tokens)
 
 from __future__ import annotations
 
-from agentkit.agent import Agent
-from agentkit.errors import (
-    AgentkitError,
-    BudgetExceeded,
-    ModelConfigError,
-    ModelError,
-    ModelRequestsBlocked,
-    PlanFileError,
-    RunError,
-    StorageConfigError,
-    StorageError,
-    StructuredOutputError,
-    ToolDefinitionError,
-    ToolRetry,
-    UserError,
-)
-from agentkit.models import (
-    FunctionModel,
-    ModelRequest,
-    Reply,
-    ScriptedModel,
-    ToolCall,
-    allow_model_requests,
-    set_allow_model_requests,
-)
-from agentkit.schema import Budget, Effort, Plan, PlanStep, RunResult, Subtask, Usage
-from agentkit.store import Store
-from agentkit.tools import Tool, ToolContext, Toolset, load_tools, tool
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agentkit.agent import Agent
+    from agentkit.errors import AgentkitError, BudgetExceeded, ModelConfigError, ModelError, ModelRequestsBlocked, PlanFileError, RunError, StorageConfigError, StorageError, StructuredOutputError, ToolDefinitionError, ToolRetry, UserError
+    from agentkit.models import FunctionModel, ModelRequest, Reply, ScriptedModel, ToolCall, allow_model_requests, set_allow_model_requests
+    from agentkit.schema import Budget, Effort, Plan, PlanStep, RunResult, Subtask, Usage
+    from agentkit.store import Store
+    from agentkit.tools import Tool, ToolContext, Toolset, load_tools, tool
+
+# Public names, loaded on first use (PEP 562) so `import agentkit` stays fast.
+_WHERE = {
+    'Agent': 'agentkit.agent',
+    'AgentkitError': 'agentkit.errors',
+    'BudgetExceeded': 'agentkit.errors',
+    'ModelConfigError': 'agentkit.errors',
+    'ModelError': 'agentkit.errors',
+    'ModelRequestsBlocked': 'agentkit.errors',
+    'PlanFileError': 'agentkit.errors',
+    'RunError': 'agentkit.errors',
+    'StorageConfigError': 'agentkit.errors',
+    'StorageError': 'agentkit.errors',
+    'StructuredOutputError': 'agentkit.errors',
+    'ToolDefinitionError': 'agentkit.errors',
+    'ToolRetry': 'agentkit.errors',
+    'UserError': 'agentkit.errors',
+    'FunctionModel': 'agentkit.models',
+    'ModelRequest': 'agentkit.models',
+    'Reply': 'agentkit.models',
+    'ScriptedModel': 'agentkit.models',
+    'ToolCall': 'agentkit.models',
+    'allow_model_requests': 'agentkit.models',
+    'set_allow_model_requests': 'agentkit.models',
+    'Budget': 'agentkit.schema',
+    'Effort': 'agentkit.schema',
+    'Plan': 'agentkit.schema',
+    'PlanStep': 'agentkit.schema',
+    'RunResult': 'agentkit.schema',
+    'Subtask': 'agentkit.schema',
+    'Usage': 'agentkit.schema',
+    'Store': 'agentkit.store',
+    'Tool': 'agentkit.tools',
+    'ToolContext': 'agentkit.tools',
+    'Toolset': 'agentkit.tools',
+    'load_tools': 'agentkit.tools',
+    'tool': 'agentkit.tools',
+}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'agentkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
 
 __version__ = "0.1.0"
 

@@ -90,6 +90,21 @@ class Subtask(BaseModel):
     status: SubtaskStatus = "pending"
     result: str | None = None
     attempts: int = 0
+    # A step too big for one effort is split into parts `part` of `parts`, chained in order;
+    # very small adjacent steps are merged into one subtask that also covers `merged_steps`.
+    part: int = Field(default=1, ge=1)
+    parts: int = Field(default=1, ge=1)
+    merged_steps: list[str] = []
+
+    @property
+    def steps(self) -> list[str]:
+        """The plan steps this subtask carries out (more than one when merged)."""
+        return [self.step_id, *self.merged_steps]
+
+    @property
+    def completes_step(self) -> bool:
+        """Whether finishing this subtask finishes its steps (it is their last part)."""
+        return self.part == self.parts
 
 
 class Budget(BaseModel):
@@ -100,9 +115,27 @@ class Budget(BaseModel):
     max_model_calls: int | None = Field(default=200, ge=1)
     max_tool_calls: int | None = Field(default=500, ge=1)
     max_seconds: float | None = Field(default=None, gt=0)
+    # Per-subtask token budgets. `subtask_tokens` is the budget of a medium subtask; calibration
+    # scales it by difficulty within [min_subtask_tokens, max_subtask_tokens] — the guiding size
+    # is one bounded inference effort, roughly 10k-100k tokens.
     subtask_tokens: int = Field(default=20_000, ge=100)
+    min_subtask_tokens: int = Field(default=10_000, ge=100)
+    max_subtask_tokens: int = Field(default=100_000, ge=100)
+    # A subtask estimated over its budget is split in two, recursively up to this depth.
+    max_split_depth: int = Field(default=3, ge=0, le=6)
+    # Adjacent subtasks of a chain both estimated under this many tokens are merged (0: never).
+    merge_below_tokens: int = Field(default=1_500, ge=0)
     max_revisions: int = Field(default=3, ge=0)
     stall_limit: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _check_subtask_bounds(self) -> Budget:
+        if self.min_subtask_tokens > self.max_subtask_tokens:
+            raise ValueError(
+                f"min_subtask_tokens ({self.min_subtask_tokens!r}) is above max_subtask_tokens "
+                f"({self.max_subtask_tokens!r}); make the minimum the smaller one"
+            )
+        return self
 
 
 class Usage(BaseModel):

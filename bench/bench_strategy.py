@@ -206,6 +206,8 @@ class World:
         rest = [m for sid, m in self.active_plan if sid not in self.done_steps]
         blocking, silent = [], []
         for block, dest in legal_moves(self.state):
+            if rest and (block, dest) == rest[0]:
+                continue  # doing the agent's next move for it is no obstacle
             after = {**self.state, block: dest}
             if rest and why_illegal(after, *rest[0]) is not None:
                 blocking.append((block, dest))
@@ -302,7 +304,8 @@ class Scripted:
                 return ToolCall(name="finish", arguments={"result": "the goal is reached"})
             return ToolCall(name="look", arguments={})  # looks again: never claims success
         block, dest = move
-        if results and results[-1].startswith(f"moved {block} onto {dest}."):
+        if results and (results[-1].startswith(f"moved {block} onto {dest}.")
+                        or f"{block} is already on {dest}" in results[-1]):
             self.world.done_steps.add(step_id)
             return ToolCall(name="finish", arguments={"result": f"moved {block} onto {dest}"})
         if self.rng.random() < self.p:
@@ -332,7 +335,7 @@ async def run_agent(world: World, model: Scripted, max_revisions: int) -> dict[s
                       workspace=tmp, budget=Budget(max_revisions=max_revisions))
         result = await agent.run(goal_text(world.goal))
         versions = len(agent.store.plan_versions(result.run_id))
-        agent.store.close() if hasattr(agent.store, "close") else None
+        agent.store.close()
     return {"status": result.status, "plan_versions": versions,
             "model_calls": result.usage.model_calls, "tool_calls": result.usage.tool_calls}
 

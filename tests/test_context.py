@@ -142,7 +142,7 @@ async def test_masked_output_comes_back_through_recall(db: str, workspace: Path)
     context, _ = setup(db)
     secret = "the vault combination is zebra-4417"
     messages = pinned() + pair(1, f"{FILLER}\n{secret}\n{FILLER}") + pair(2, "ok") + pair(3, "ok")
-    fitted = await context.fit(messages, budget_tokens=600)
+    fitted = await context.fit(messages, budget_tokens=400)
     stub = fitted[3]["content"]
     masked = re.match(r"\[output masked #(m\d+)", stub)
     assert masked and "zebra-4417" not in stub

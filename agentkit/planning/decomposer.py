@@ -1,48 +1,276 @@
-"""The decomposer: plan steps → subtasks with dependencies and token estimates."""
+"""The decomposer: plan steps → subtasks sized to one bounded inference effort.
+
+A subtask's cost is estimated with tiktoken from what its executor will read and write: the
+instructions, the context it gets (plan and ledger, sent again at every step, with the tool
+schemas), the tool input and output each step adds to the conversation, and its answer. A
+subtask estimated over its token budget is split in two — its instruction sentences in halves, or
+when there is only one sentence, its steps — recursively up to `Budget.max_split_depth`. The parts
+chain; whatever depended on the step depends on its last part. Adjacent subtasks of a chain that
+are both very small (`Budget.merge_below_tokens`) are merged into one.
+
+Ids are sequential (`t1`, `t2`, …), so they sort in creation order and dependencies always point
+to earlier ids: the subtasks form a DAG.
+"""
 
 from __future__ import annotations
 
+import math
+import re
+from dataclasses import dataclass, replace
+
 from agentkit.planning.calibration import effort_for
-from agentkit.schema import Budget, Plan, Subtask
+from agentkit.planning.ledger import Ledger
+from agentkit.schema import Budget, Effort, Plan, PlanStep, Subtask
 from agentkit.tokens import count_text
 
-# What an executor prompt carries besides the instructions (system text, plan, ledger, tools),
-# and what each tool round trip adds; refined by issue 4's estimator.
-PROMPT_OVERHEAD = 600
-TOKENS_PER_STEP = 400
+# The executor's system text and the message framing around the subtask.
+PROMPT_OVERHEAD = 120
+# What one step adds to the conversation that every later step re-reads: the model's tool call
+# (OUTPUT_PER_STEP, also generated) and the tool's result.
+OUTPUT_PER_STEP = 60
+TOOL_IO_PER_STEP = 300
+# The final `finish(result)` call.
+ANSWER_TOKENS = 150
+# The `finish` tool's schema, when the caller does not count the real tool schemas.
+DEFAULT_TOOLS_TOKENS = 80
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+
+
+def estimate_tokens(
+    *, title: str, instructions: str, success_criteria: str, max_steps: int, context_tokens: int
+) -> int:
+    """Tokens one subtask spends if it uses all its steps (prompt + outputs, every call).
+
+    Step k re-sends the prompt and the k-1 earlier steps' calls and results:
+    total = n·prompt + n·output + io·n(n-1)/2 + answer, for n = `max_steps`.
+    """
+    own = count_text(f"{title}\n{instructions}\nSuccess criteria: {success_criteria}")
+    prompt = PROMPT_OVERHEAD + context_tokens + own
+    n = max_steps
+    history = (OUTPUT_PER_STEP + TOOL_IO_PER_STEP) * n * (n - 1) // 2
+    return n * (prompt + OUTPUT_PER_STEP) + history + ANSWER_TOKENS
+
+
+def plan_text(plan: Plan) -> str:
+    """The plan as the executors see it."""
+    return "\n".join([f"Strategy: {plan.strategy}", *(f"{s.id}. {s.title}" for s in plan.steps)])
+
+
+@dataclass(kw_only=True)
+class _Part:
+    """A subtask before it has an id; `after` holds indexes of earlier parts or existing ids."""
+
+    step_id: str
+    title: str
+    instructions: str
+    success_criteria: str
+    effort: Effort
+    after: list[int | str]
+    failures: int
+    part: int = 1
+    parts: int = 1
+    merged_steps: tuple[str, ...] = ()
+    estimate: int = 0
 
 
 def decompose(
-    plan: Plan, version: int, *, budget: Budget, existing: list[Subtask]
+    plan: Plan,
+    version: int,
+    *,
+    budget: Budget,
+    existing: list[Subtask],
+    goal: str = "",
+    plan_context: str | None = None,
+    ledger_text: str | None = None,
+    tools_tokens: int = DEFAULT_TOOLS_TOKENS,
 ) -> list[Subtask]:
-    """New subtasks for the steps of `plan` that no finished subtask already covers."""
-    done_steps = {s.step_id: s.id for s in existing if s.status == "done"}
+    """New subtasks for the steps of `plan` that no finished subtask already covers.
+
+    Args:
+        plan: the plan version to carry out.
+        version: its number.
+        budget: the run's budget (per-subtask bounds, split depth, merge threshold).
+        existing: every subtask of the run so far; failures of a step escalate its effort.
+        goal: the run's goal, sent in every executor prompt.
+        plan_context: the plan as executors see it; default `plan_text(plan)`.
+        ledger_text: the ledger as executors see it; default rendered from `existing`.
+        tools_tokens: tokens of the tool schemas sent with every executor call.
+    """
+    if plan_context is None:
+        plan_context = plan_text(plan)
+    if ledger_text is None:
+        ledger_text = Ledger.from_subtasks(existing).render()
+    context = count_text(f"{goal}\n{plan_context}\n{ledger_text}") + tools_tokens
+    done = _done_steps(existing)
+    done_parts = {(s.step_id, s.title, s.instructions): s.id
+                  for s in existing if s.status == "done"}
     failures: dict[str, int] = {}
     for s in existing:
         if s.status == "failed":
-            failures[s.step_id] = failures.get(s.step_id, 0) + 1
-    next_number = len(existing) + 1
-    step_to_subtask = dict(done_steps)
-    created: list[Subtask] = []
+            for step_id in s.steps:
+                failures[step_id] = failures.get(step_id, 0) + 1
+
+    parts: list[_Part] = []
+    last_of: dict[str, int | str] = dict(done)
     for step in plan.steps:
-        if step.id in done_steps:
+        if step.id in done:
             continue
-        subtask_id = f"t{next_number}"
-        next_number += 1
-        effort = effort_for(step.difficulty, budget, failures=failures.get(step.id, 0))
-        text = f"{step.title}\n{step.instructions}\n{step.success_criteria}"
-        created.append(
-            Subtask(
-                id=subtask_id,
-                step_id=step.id,
-                plan_version=version,
-                title=step.title,
-                instructions=step.instructions,
-                success_criteria=step.success_criteria,
-                depends_on=[step_to_subtask[d] for d in step.depends_on if d in step_to_subtask],
-                estimated_tokens=PROMPT_OVERHEAD + count_text(text) + TOKENS_PER_STEP * effort.max_steps,
-                effort=effort,
-            )
+        after = [last_of[d] for d in step.depends_on if d in last_of]
+        pieces = _split_step(step, budget, failures.get(step.id, 0), context)
+        for piece in pieces:
+            reused = done_parts.get((step.id, piece.title, piece.instructions))
+            if reused is not None:  # this part of a partly done step is finished already
+                after = [reused]
+                continue
+            piece.after = after
+            parts.append(piece)
+            after = [len(parts) - 1]
+        last_of[step.id] = after[0] if after else step.id
+    parts = _merge_small(parts, budget, context)
+    return _number(parts, version, first=_next_number(existing))
+
+
+def _done_steps(existing: list[Subtask]) -> dict[str, int | str]:
+    """Steps whose last part is done, each with the id of the subtask that finished it."""
+    done: dict[str, int | str] = {}
+    for s in existing:
+        if s.status == "done" and s.completes_step:
+            for step_id in s.steps:
+                done[step_id] = s.id
+    return done
+
+
+def _next_number(existing: list[Subtask]) -> int:
+    numbers = [int(s.id[1:]) for s in existing if re.fullmatch(r"t\d+", s.id)]
+    return max([len(existing), *numbers]) + 1
+
+
+def _split_step(step: PlanStep, budget: Budget, failures: int, context: int) -> list[_Part]:
+    effort = effort_for(step.difficulty, budget, failures=failures)
+    whole = _Part(
+        step_id=step.id, title=step.title, instructions=step.instructions,
+        success_criteria=step.success_criteria, effort=effort, after=[], failures=failures,
+    )
+    pieces = _split(whole, budget, context, depth=0)
+    for number, piece in enumerate(pieces, start=1):
+        if len(pieces) > 1:
+            piece.title = f"{step.title} (part {number}/{len(pieces)})"
+            if number < len(pieces):
+                piece.success_criteria = "this part's instructions are carried out"
+        piece.part, piece.parts = number, len(pieces)
+        piece.estimate = _estimate(piece, context)
+    return pieces
+
+
+def _estimate(part: _Part, context: int) -> int:
+    return estimate_tokens(
+        title=part.title, instructions=part.instructions, success_criteria=part.success_criteria,
+        max_steps=part.effort.max_steps, context_tokens=context,
+    )
+
+
+def _split(part: _Part, budget: Budget, context: int, *, depth: int) -> list[_Part]:
+    if _estimate(part, context) <= part.effort.budget_tokens or depth >= budget.max_split_depth:
+        return [part]
+    halves = _halve(part)
+    if halves is None:
+        return [part]
+    return [piece for half in halves for piece in _split(half, budget, context, depth=depth + 1)]
+
+
+def _halve(part: _Part) -> tuple[_Part, _Part] | None:
+    """Two parts that together do `part`'s work: halves of its sentences, each with about half
+    its steps; one sentence is split by steps only. None when it cannot get smaller."""
+    steps = part.effort.max_steps
+    if steps < 2:
+        return None
+    half_steps = math.ceil(steps / 2)
+    units = [u for line in part.instructions.splitlines()
+             for u in _SENTENCE_END.split(line.strip()) if u]
+    if len(units) >= 2:
+        middle = math.ceil(len(units) / 2)
+        first, second = " ".join(units[:middle]), " ".join(units[middle:])
+    else:
+        text = part.instructions or part.title
+        first = f"{text} Do the first half of this work; say in your result what remains."
+        second = f"{text} Finish this work; the ledger shows what the first half did."
+    effort = part.effort.model_copy(update={"max_steps": half_steps})
+    return (replace(part, instructions=first, effort=effort),
+            replace(part, instructions=second, effort=effort))
+
+
+def _merge_small(parts: list[_Part], budget: Budget, context: int) -> list[_Part]:
+    """Merge `b` into `a` when b follows a alone in a chain and both are very small."""
+    if budget.merge_below_tokens <= 0:
+        return parts
+    merged: list[_Part] = []
+    index_map: dict[int, int] = {}  # old index → index in `merged`
+    for index, part in enumerate(parts):
+        part = replace(part, after=[index_map[a] if isinstance(a, int) else a for a in part.after])
+        previous = merged[-1] if merged else None
+        if previous is not None and _can_merge(previous, part, len(merged) - 1, parts, index,
+                                               budget, context):
+            merged[-1] = _join(previous, part, context)
+        else:
+            merged.append(part)
+        index_map[index] = len(merged) - 1
+    return merged
+
+
+def _can_merge(
+    a: _Part, b: _Part, a_index: int, parts: list[_Part], b_index: int, budget: Budget,
+    context: int,
+) -> bool:
+    # b may only depend on a; nothing else may depend on a (its end is b's start). Parts of a
+    # split step, and steps that already failed, stay separate.
+    others = [p for p in parts[b_index + 1:] if any(
+        isinstance(x, int) and x < b_index and x == _original(parts, a, b_index) for x in p.after)]
+    return (
+        b.after == [a_index] and not others
+        and a.parts == b.parts == 1 and a.failures == b.failures == 0
+        and a.effort.model == b.effort.model
+        and a.estimate < budget.merge_below_tokens and b.estimate < budget.merge_below_tokens
+        and _estimate(_join(a, b, context), context) <= max(a.effort.budget_tokens,
+                                                            b.effort.budget_tokens)
+    )
+
+
+def _original(parts: list[_Part], a: _Part, before: int) -> int:
+    """The index in `parts` of the last original part folded into `a`."""
+    for index in range(before - 1, -1, -1):
+        step = parts[index]
+        if step.step_id == (a.merged_steps[-1] if a.merged_steps else a.step_id):
+            return index
+    return -1
+
+
+def _join(a: _Part, b: _Part, context: int) -> _Part:
+    effort = a.effort.model_copy(update={
+        "max_steps": a.effort.max_steps + b.effort.max_steps,
+        "budget_tokens": max(a.effort.budget_tokens, b.effort.budget_tokens),
+        "thinking_tools": a.effort.thinking_tools or b.effort.thinking_tools,
+        "reasoning_effort": a.effort.reasoning_effort or b.effort.reasoning_effort,
+    })
+    joined = replace(
+        a, title=f"{a.title}; then {b.title}",
+        instructions="\n".join(x for x in (a.instructions, b.instructions) if x),
+        success_criteria="; ".join(x for x in (a.success_criteria, b.success_criteria) if x),
+        effort=effort, merged_steps=(*a.merged_steps, b.step_id, *b.merged_steps),
+    )
+    joined.estimate = _estimate(joined, context)
+    return joined
+
+
+def _number(parts: list[_Part], version: int, *, first: int) -> list[Subtask]:
+    ids = [f"t{first + i}" for i in range(len(parts))]
+    return [
+        Subtask(
+            id=ids[i], step_id=p.step_id, plan_version=version, title=p.title,
+            instructions=p.instructions, success_criteria=p.success_criteria,
+            depends_on=[ids[a] if isinstance(a, int) else a for a in p.after],
+            estimated_tokens=p.estimate, effort=p.effort, part=p.part, parts=p.parts,
+            merged_steps=list(p.merged_steps),
         )
-        step_to_subtask[step.id] = subtask_id
-    return created
+        for i, p in enumerate(parts)
+    ]
