@@ -31,8 +31,10 @@ def schema_errors(value: Any, schema: Any, root: Any = None, path: str = "") -> 
         errors.append(f"{where}: {value!r} is not one of {schema['enum']!r}")
     for key in ("anyOf", "oneOf"):
         options = schema.get(key)
-        if isinstance(options, list) and options and all(
-            schema_errors(value, option, root, path) for option in options
+        if (
+            isinstance(options, list)
+            and options
+            and all(schema_errors(value, option, root, path) for option in options)
         ):
             errors.append(f"{where}: {value!r} matches none of the allowed shapes")
     if isinstance(value, dict):
@@ -49,11 +51,14 @@ def json_type(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
-def _object_errors(value: dict[str, Any], schema: dict[str, Any], root: Any, path: str) -> list[str]:
+def _object_errors(
+    value: dict[str, Any], schema: dict[str, Any], root: Any, path: str
+) -> list[str]:
     props = schema.get("properties") or {}
     errors = [
         f"{path + '.' if path else ''}{name}: missing required argument"
-        for name in schema.get("required", []) if name not in value
+        for name in schema.get("required", [])
+        if name not in value
     ]
     extra = schema.get("additionalProperties", True)
     for name, item in value.items():

@@ -142,5 +142,7 @@ def _import_file(path: Path, name: str) -> ModuleType:
         spec.loader.exec_module(module)
     except Exception as e:
         del sys.modules[name]
-        raise UserError(f"importing tools from {str(path)!r} failed: {type(e).__name__}: {e}") from e
+        raise UserError(
+            f"importing tools from {str(path)!r} failed: {type(e).__name__}: {e}"
+        ) from e
     return module

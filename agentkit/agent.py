@@ -112,13 +112,49 @@ class Agent:
             raise UserError(f"workspace {str(self.workspace)!r} does not exist")
         for model in {self.model, *self.roles.values(), *self.aliases.values()}:
             check_model(model)
+        from agentkit.store.journal import Journal
+
+        journal = Journal.for_run(store, run["id"])  # before "resumed" is appended
         store.add_event(run["id"], "resumed", {"status": run["status"]})
-        await self._drive(run["id"], run["goal"], plan=None, on_event=on_event, resume=True)
+        await self._drive(run["id"], run["goal"], plan=None, on_event=on_event, resume=True,
+                          journal=journal)
         return self.result(run["id"])
+
+    async def replay(self, run_id: str) -> RunResult:
+        """Re-run a recorded run from its record alone: zero model calls, no tool executed.
+
+        The replay is a new run (its parent is `run_id`) whose event log must equal the
+        original's; the first request missing from the record raises `ReplayDivergence`.
+        """
+        from agentkit.store.journal import Journal
+
+        store = self.store
+        original = store.get_run(run_id)
+        found = store.plan_versions(original["id"])
+        plan_file_start = bool(found) and found[0]["trigger"] == "plan_file"
+        new_id = store.create_run(
+            goal=original["goal"], model=original["model"], workspace=original["workspace"],
+            settings={**original["settings"], "replay_of": original["id"]},
+            parent_run_id=original["id"],
+        )
+        settings = original["settings"]
+        self.model = original["model"]
+        self.roles = dict(settings.get("roles") or {})
+        self.aliases = dict(settings.get("aliases") or {})
+        self.budget = Budget.model_validate(settings.get("budget") or {})
+        journal = Journal.for_run(store, original["id"], strict=True)
+        plan = Plan.model_validate(found[0]["plan"]) if plan_file_start else None
+        await self._drive(new_id, original["goal"], plan=plan, on_event=None, journal=journal,
+                          replay=True)
+        return self.result(new_id)
 
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
         return asyncio.run(self.run(goal, **kwargs))
+
+    def replay_sync(self, run_id: str) -> RunResult:
+        """`replay` for code without an event loop."""
+        return asyncio.run(self.replay(run_id))
 
     def run_sync_resume(self, run_id: str) -> RunResult:
         """`resume` for code without an event loop."""
@@ -126,7 +162,7 @@ class Agent:
 
     async def _drive(
         self, run_id: str, goal: str, *, plan: Plan | None, on_event: EventListener | None,
-        resume: bool = False,
+        resume: bool = False, journal: Any = None, replay: bool = False,
     ) -> None:
         from agentkit.graph import builder
 
@@ -140,6 +176,10 @@ class Agent:
         )
         client.observer = ctx.record_model_call
         client.before_call = ctx.meter.check
+        if journal is not None:
+            ctx.journal = journal
+            client.journal = ctx.serve_model
+            client.record_served = replay
         config = {
             "configurable": {"thread_id": run_id},
             "max_concurrency": self.max_concurrency,

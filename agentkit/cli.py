@@ -129,6 +129,47 @@ def resume(
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
+@app.command()
+def replay(
+    run_id: str,
+    tools: Annotated[list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Re-run a recorded run from its record: zero model calls, no tool executed."""
+    from agentkit import Agent, load_tools
+    from agentkit.store import Store
+
+    try:
+        store = Store(db)
+        run = store.get_run(run_id)
+        agent = Agent(run["model"], tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
+                      db=db, workspace=run["workspace"])
+        result = agent.replay_sync(run["id"])
+        same = event_log(store, run["id"]) == event_log(store, result.run_id)
+    except AgentkitError as e:
+        _fail(e)
+        return
+    summary = {"original": run["id"], "replay": result.run_id, "status": result.status,
+               "model_calls_made": 0, "event_log_identical": same}
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        verdict = "identical" if same else "DIFFERENT"
+        typer.echo(f"replayed run {run['id']} as {result.run_id}: status {result.status}, "
+                   f"0 model calls, event log {verdict}")
+    if not same:
+        raise typer.Exit(1)
+
+
+def event_log(store: Any, run_id: str) -> list[dict[str, Any]]:
+    """A run's events without its own bookkeeping (resumes), for comparing runs."""
+    return [
+        {"kind": e["kind"], "subtask_id": e["subtask_id"], "data": e["data"]}
+        for e in store.get_events(run_id) if e["kind"] != "resumed"
+    ]
+
+
 @runs_app.command("list")
 def runs_list(db: DbOption = None, limit: int = 20, as_json: JsonOption = False) -> None:
     """List recent runs."""
@@ -256,7 +297,9 @@ def _plan_version(store: Any, run_id: str, version: int | None) -> dict[str, Any
 
 @tools_app.command("list")
 def tools_list(
-    tools: Annotated[list[str] | None, typer.Option("--tools", help="Built-in pack (files, shell, python, http, search), installed plugin, .py file or folder; repeatable. Default: files, shell, python.")] = None,
+    tools: Annotated[list[str] | None, typer.Option("--tools", help=(
+        "Built-in pack (files, shell, python, http, search), installed plugin, .py file or "
+        "folder; repeatable. Default: files, shell, python."))] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List tools with their sources and signatures."""
@@ -282,8 +325,8 @@ def tools_list(
         table.add_row(row["name"], row["signature"], row["source"])
     console = _console()
     console.print(table)
-    console.print(f"{len(rows)} tools; installed plugins: {', '.join(installed_plugins()) or 'none'}",
-                  highlight=False)
+    plugins = ", ".join(installed_plugins()) or "none"
+    console.print(f"{len(rows)} tools; installed plugins: {plugins}", highlight=False)
 
 
 def main() -> None:
@@ -291,3 +334,7 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

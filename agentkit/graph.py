@@ -24,6 +24,7 @@ from agentkit.execution.executor import execute
 from agentkit.planning import decomposer, monitor, strategist
 from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
+from agentkit.tokens import count_tools
 
 
 def _merge(left: dict[str, str], right: dict[str, str]) -> dict[str, str]:
@@ -66,6 +67,10 @@ def _budget_note(ctx: RunContext) -> str:
         parts.append(f"{b.max_model_calls - u.model_calls} model calls")
     if b.max_cost_usd:
         parts.append(f"${b.max_cost_usd - u.cost_usd:.4f}")
+    if b.max_tool_calls:
+        parts.append(f"{b.max_tool_calls - u.tool_calls} tool calls")
+    if b.max_seconds:
+        parts.append(f"{b.max_seconds - ctx.meter.elapsed():.0f} seconds")
     return ", ".join(parts) or "unlimited"
 
 
@@ -123,7 +128,10 @@ def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, A
             old.status = "skipped"  # its step is planned again under the new version
             ctx.store.update_subtask(ctx.run_id, old)
             superseded[old.id] = old.status
-    created = decomposer.decompose(found[1], version, budget=ctx.budget, existing=existing)
+    created = decomposer.decompose(
+        found[1], version, budget=ctx.budget, existing=existing, goal=ctx.goal,
+        tools_tokens=decomposer.DEFAULT_TOOLS_TOKENS + count_tools(ctx.tools.specs()),
+    )
     ctx.store.save_subtasks(ctx.run_id, created)
     for s in created:
         ctx.event(
@@ -209,7 +217,9 @@ async def executor_node(item: ExecutorInput, runtime: Runtime[RunContext]) -> di
         return {"statuses": {subtask.id: subtask.status}}
     found = ctx.store.get_plan(ctx.run_id, item["plan_version"])
     assert found is not None
-    subtask.status, subtask.attempts = "running", subtask.attempts + 1
+    if subtask.status != "running":  # "running" here: cut off by a crash, same attempt goes on
+        subtask.attempts += 1
+    subtask.status = "running"
     ctx.store.update_subtask(ctx.run_id, subtask)
     ctx.event("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
     try:
@@ -217,7 +227,8 @@ async def executor_node(item: ExecutorInput, runtime: Runtime[RunContext]) -> di
             subtask, goal=ctx.goal, plan_text=_plan_text(found[1]),
             ledger_text=Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id)).render(),
             client=ctx.client, tools=ctx.tools, ctx=ctx.tool_context(subtask.id),
-            record_tool=ctx.record_tool_call,
+            record_tool=ctx.record_tool_call, context=ctx.context, through=ctx.through_journal,
+            before_tool=ctx.meter.check,
         )
     except BudgetExceeded as e:
         subtask.status = "pending"  # not judged: it can run again when the run resumes

@@ -36,9 +36,7 @@ from agentkit.tools import DEFAULT_TIMEOUT, Tool, Toolset
 try:
     from mcp import Client, MCPError, StdioServerParameters, stdio_client, types
 except ImportError as e:  # pragma: no cover - depends on the installed extras
-    raise UserError(
-        "MCP support needs the 'mcp' extra: pip install 'agentkit[mcp]'"
-    ) from e
+    raise UserError("MCP support needs the 'mcp' extra: pip install 'agentkit[mcp]'") from e
 
 CONNECT_TIMEOUT = 30.0
 
@@ -79,7 +77,9 @@ class MCPToolset:
                 f"(a streamable HTTP server); got command={command!r}, url={url!r}"
             )
         if url is not None and not re.match(r"https?://", url):
-            raise UserError(f"MCP url {url!r} is not an http(s) URL, e.g. 'http://127.0.0.1:8000/mcp'")
+            raise UserError(
+                f"MCP url {url!r} is not an http(s) URL, e.g. 'http://127.0.0.1:8000/mcp'"
+            )
         self.command, self.args, self.url = command, list(args), url
         self.env, self.cwd, self.stderr = dict(env or {}), cwd, stderr
         self.prefix, self.timeout, self.needs_approval = prefix, timeout, needs_approval
@@ -111,7 +111,10 @@ class MCPToolset:
         return self.tools
 
     async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         client, self._client = self._client, None
         if client is None:
@@ -151,9 +154,12 @@ class MCPToolset:
 
         hints = spec.annotations
         return Tool.from_schema(
-            call, name=_tool_name(self.prefix + remote), parameters=dict(spec.input_schema),
+            call,
+            name=_tool_name(self.prefix + remote),
+            parameters=dict(spec.input_schema),
             description=spec.description or spec.title or remote,
-            source=f"{self.label}:{remote}", timeout=self.timeout,
+            source=f"{self.label}:{remote}",
+            timeout=self.timeout,
             needs_approval=self.needs_approval,
             idempotent=bool(hints and (hints.idempotent_hint or hints.read_only_hint)),
         )

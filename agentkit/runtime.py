@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,14 @@ from agentkit.errors import BudgetExceeded
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Budget, Usage
 from agentkit.store import Store
+from agentkit.store.journal import Journal, tool_key
+
 from agentkit.tools import ToolContext, ToolResult, Toolset
+
+IN_DOUBT = (
+    "This call of {name!r} was in flight when the run stopped; whether it took effect is unknown, "
+    "so it was not repeated. Check the current state before calling it again."
+)
 
 EventListener = Callable[[str, dict[str, Any]], None]
 
@@ -26,6 +33,10 @@ class Meter:
     usage: Usage
     started: float = field(default_factory=time.monotonic)
 
+    def elapsed(self) -> float:
+        """Seconds since the run (or its resumption) started."""
+        return time.monotonic() - self.started
+
     def exhausted(self) -> tuple[str, str] | None:
         """The first spent budget as (kind, message), or None."""
         b, u = self.budget, self.usage
@@ -34,7 +45,7 @@ class Meter:
             ("cost", b.max_cost_usd, u.cost_usd),
             ("model_calls", b.max_model_calls, u.model_calls),
             ("tool_calls", b.max_tool_calls, u.tool_calls),
-            ("time", b.max_seconds, time.monotonic() - self.started),
+            ("time", b.max_seconds, self.elapsed()),
         ]
         for kind, limit, spent in checks:
             if limit is not None and spent >= limit:
@@ -64,6 +75,48 @@ class RunContext:
     # Fits every executor prompt to its budget; one with the defaults is made when not given.
     context: ContextManager | None = None
 
+    # Recorded results to serve instead of redoing work (resume: lenient; replay: strict).
+    journal: Journal | None = None
+    _unrecorded: set[str] = field(default_factory=set)
+
+    def serve_model(self, request: ModelRequest, model: str) -> ModelResponse | None:
+        """The recorded answer to `request`, when the journal has it (see `ModelClient`)."""
+        if self.journal is None:
+            return None
+        found = self.journal.model(request.role, request.subtask_id, request.record())
+        if found is None:
+            return None
+        calls = [
+            ToolCall(name=c["function"]["name"], arguments=c["function"]["arguments"], id=c["id"])
+            for c in found.response.get("tool_calls") or []
+        ]
+        return ModelResponse(
+            model=found.model, text=found.response.get("content"), tool_calls=calls,
+            prompt_tokens=found.prompt_tokens, completion_tokens=found.completion_tokens,
+            cost_usd=found.cost_usd, latency_s=0.0,
+        )
+
+    async def through_journal(
+        self, subtask_id: str, call: ToolCall, run: Callable[[], Awaitable[ToolResult]]
+    ) -> ToolResult:
+        """Run a tool call, unless the record already has its result or it is in doubt."""
+        arguments = call.arguments_json()
+        self.event("tool_started", {"call_id": call.id, "name": call.name,
+                                    "arguments": arguments}, subtask_id=subtask_id)
+        served = None if self.journal is None else self.journal.tool(
+            subtask_id, call.id, call.name, arguments)
+        if served is None:
+            return await run()
+        if served["status"] == "in_doubt":
+            tool = self.tools.get(call.name)
+            if tool is not None and tool.idempotent:
+                return await run()
+            return ToolResult(status="error", content=IN_DOUBT.format(name=call.name))
+        if not self.client.record_served:  # resume: the row is already there
+            self._unrecorded.add(tool_key(subtask_id, call.id, call.name, arguments))
+        return ToolResult(status=served["status"], content=served["result"],
+                          latency_ms=served["latency_ms"])
+
     def __post_init__(self) -> None:
         if self.context is None:
             self.context = ContextManager(store=self.store, client=self.client, run_id=self.run_id)
@@ -87,11 +140,7 @@ class RunContext:
             subtask_id=request.subtask_id,
             role=request.role,
             model=model,
-            request={
-                "messages": request.messages, "tools": request.tools,
-                "output_schema": request.output_schema, "temperature": request.temperature,
-                "max_tokens": request.max_tokens, "reasoning_effort": request.reasoning_effort,
-            },
+            request=request.record(),
             response=None if response is None else response.assistant_message(),
             error=error,
             prompt_tokens=prompt,
@@ -111,6 +160,10 @@ class RunContext:
         )
 
     def record_tool_call(self, subtask_id: str, call: ToolCall, result: ToolResult) -> None:
+        key = tool_key(subtask_id, call.id, call.name, call.arguments_json())
+        if key in self._unrecorded:
+            self._unrecorded.discard(key)
+            return
         self.store.record_tool_call(
             self.run_id, subtask_id=subtask_id, call_id=call.id, name=call.name,
             arguments=call.arguments_json(), result=result.content, status=result.status,

@@ -45,7 +45,9 @@ def count_text(text: str) -> int:
     return len(encoding().encode(text, disallowed_special=()))
 
 
-def count_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None) -> int:
+def count_messages(
+    messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+) -> int:
     """Tokens a chat request will take: contents, tool calls and tool schemas."""
     total = 0
     for message in messages:

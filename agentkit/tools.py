@@ -40,7 +40,7 @@ class ToolContext:
     subtask_id: str | None = None
 
     def resolve(self, path: str) -> Path:
-        """`path` inside the workspace; raises `ToolRetry` if it escapes (`..`, absolute, symlink)."""
+        """`path` inside the workspace; raises `ToolRetry` if it escapes (`..`, absolute, link)."""
         root = self.workspace.resolve()
         target = (root / path).resolve()
         if not target.is_relative_to(root):
@@ -85,6 +85,8 @@ class Tool:
             timeout=timeout, needs_approval=needs_approval, idempotent=idempotent,
             source=source or f"{function.__module__}.{function.__qualname__}",
         )
+        self.context_param: str | None
+        self.args_model: type[BaseModel] | None
         self.context_param, self.args_model = _args_model(function, self.name, arg_docs)
         self.parameters = _strip_titles(self.args_model.model_json_schema())
 
@@ -178,17 +180,23 @@ class Tool:
             status=status, content=content, latency_ms=(time.perf_counter() - started) * 1000
         )
 
-    async def _run(self, arguments: dict[str, Any] | str, ctx: ToolContext) -> tuple[ToolStatus, str]:
+    async def _run(
+        self, arguments: dict[str, Any] | str, ctx: ToolContext
+    ) -> tuple[ToolStatus, str]:
         try:
             values = self._validate(arguments)
         except _InvalidArguments as e:
-            return "invalid", f"Invalid arguments for tool {self.name!r}: {e}. Fix them and call again."
+            return "invalid", (
+                f"Invalid arguments for tool {self.name!r}: {e}. Fix them and call again."
+            )
         if self.context_param:
             values[self.context_param] = ctx
         try:
             value = await asyncio.wait_for(self._invoke(values), self.timeout)
         except TimeoutError:
-            return "timeout", f"Tool {self.name!r} did not finish within {self.timeout:g}s and was stopped."
+            return "timeout", (
+                f"Tool {self.name!r} did not finish within {self.timeout:g}s and was stopped."
+            )
         except ToolRetry as e:
             return "error", e.message
         except Exception as e:  # a tool's own failure goes back to the model, not up the stack
@@ -196,8 +204,10 @@ class Tool:
         return "ok", _render(value)
 
     def _validate(self, arguments: dict[str, Any] | str) -> dict[str, Any]:
+        raw: Any = arguments
         try:
-            raw = json.loads(arguments) if isinstance(arguments, str) and arguments.strip() else arguments
+            if isinstance(arguments, str) and arguments.strip():
+                raw = json.loads(arguments)
         except json.JSONDecodeError as e:
             raise _InvalidArguments(f"not valid JSON ({e})") from e
         raw = {} if raw is None or raw == "" else raw
@@ -385,6 +395,7 @@ def _render(value: Any) -> str:
 def _brief(error: Exception) -> str:
     if isinstance(error, ValidationError):
         return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in error.errors()
+            f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}"
+            for e in error.errors()
         )
     return str(error)

@@ -6,8 +6,8 @@ Every framework gets a fake model of its own kind that returns the same script: 
 
 agentkit needs two in-process adjustments, both of agentkit's public knobs or private tables, never
 its source: calibration caps a subtask at 12 steps (5 for an 'easy' step, which gets no thinking
-tools, so its tool list matches the peers'), so the runs raise `calibration._STEPS["easy"]` for
-the duration of one run; and the "memory checkpointer" variant swaps the SQLite
+tools, so its tool list matches the peers'), so the runs raise the step limit of the subtask's
+effort for the duration of one run; and the "memory checkpointer" variant swaps the SQLite
 checkpointer for LangGraph's `InMemorySaver` to show what checkpointing costs.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import time
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -65,15 +66,30 @@ def _measure_end(start: tuple[float, float], steps: int, **extra: Any) -> dict[s
 
 @contextlib.contextmanager
 def steps_per_subtask(n: int) -> Iterator[None]:
-    """Let one 'easy' subtask take `n` steps (calibration caps it at 5; 'hard' at 12)."""
+    """Let one subtask take `n` steps: calibration caps a subtask at 12 steps at most.
+
+    Wraps `calibration.effort_for` wherever it has been imported (by name, so the patch does not
+    depend on calibration's private tables), raising `max_steps` and `budget_tokens`.
+    """
+    import agentkit.graph  # noqa: F401  (imports every module that holds effort_for)
     from agentkit.planning import calibration
 
-    old = calibration._STEPS["easy"]
-    calibration._STEPS["easy"] = max(old, n + 2)
+    original = calibration.effort_for
+
+    def effort_for(*args: Any, **kwargs: Any) -> Any:
+        effort = original(*args, **kwargs)
+        return effort.model_copy(update={"max_steps": max(effort.max_steps, n + 2),
+                                         "budget_tokens": max(effort.budget_tokens, 10**9)})
+
+    holders = [m for m in list(sys.modules.values())
+               if getattr(m, "effort_for", None) is original]
+    for module in holders:
+        module.effort_for = effort_for
     try:
         yield
     finally:
-        calibration._STEPS["easy"] = old
+        for module in holders:
+            module.effort_for = original
 
 
 @contextlib.contextmanager
@@ -95,26 +111,51 @@ def memory_checkpointer() -> Iterator[None]:
         agentkit.agent.open_checkpointer = old  # type: ignore[assignment]
 
 
-def agentkit_script(n: int) -> Any:
-    """A FunctionModel reply function: a 1-step plan, n add calls, finish, a short answer."""
+def chunks(n: int, subtasks: int) -> list[int]:
+    """n tool calls spread over `subtasks` subtasks, as evenly as possible."""
+    return [n // subtasks + (1 if i < n % subtasks else 0) for i in range(subtasks)]
+
+
+def agentkit_script(n: int, subtasks: int = 1) -> Any:
+    """A FunctionModel reply function: a plan of `subtasks` chained steps, n add calls spread
+    over them (each subtask finishes after its share), and a short final answer."""
     from agentkit import Plan, PlanStep, ToolCall
 
-    plan = Plan(strategy="Call add until told to stop.",
-                steps=[PlanStep(id="s1", title="Add numbers", difficulty="easy")])
-    count = 0
+    plan = Plan(strategy="Call add until told to stop.", steps=[
+        PlanStep(id=f"s{i}", title=f"Add numbers, part {i}", difficulty="easy",
+                 depends_on=[f"s{i - 1}"] if i > 1 else [])
+        for i in range(1, subtasks + 1)
+    ])
+    shares = chunks(n, subtasks)
+    count = part = 0  # the subtasks run one after another (each depends on the one before)
 
     def reply(request: Any) -> Any:
-        nonlocal count
+        nonlocal count, part
         if request.role == "strategist":
             return plan
-        if request.role == "finalizer":
+        if request.role != "executor":
             return "done"
-        if count < n:
+        done_here = sum(1 for m in request.messages if m["role"] == "tool")
+        if done_here == 0:
+            _capture_base(request)
+        if count < n and done_here < shares[min(part, subtasks - 1)]:
             count += 1
             return ToolCall(name="add", arguments={"a": count, "b": 1}, id=f"call_{count}")
-        return ToolCall(name="finish", arguments={"result": f"{n} additions"}, id="call_finish")
+        part += 1
+        return ToolCall(name="finish", arguments={"result": f"{count} additions"},
+                        id="call_finish")
 
     return reply
+
+
+# The first executor prompt and tool list of the last agentkit run, replayed by litellm_replay.
+_BASE: dict[str, Any] = {}
+
+
+def _capture_base(request: Any) -> None:
+    if not _BASE:
+        _BASE["messages"] = [dict(m) for m in request.messages[:2]]
+        _BASE["tools"] = request.tools
 
 
 def agentkit_agent(n: int, workdir: Path, db: Path, reply: Any = None) -> Any:
@@ -123,39 +164,43 @@ def agentkit_agent(n: int, workdir: Path, db: Path, reply: Any = None) -> Any:
     model = FunctionModel(reply or agentkit_script(n))
     return Agent(
         model, tools=[Tool(add)], db=db, workspace=workdir,
-        budget=Budget(max_model_calls=n + 10, max_tool_calls=n + 10, max_tokens=None,
+        budget=Budget(max_model_calls=n + 30, max_tool_calls=n + 30, max_tokens=None,
                       subtask_tokens=10**9),
     )
 
 
-async def agentkit_run(n: int, workdir: Path, *, checkpointer: str = "sqlite") -> dict[str, Any]:
-    """One agentkit run of n executor round trips, everything recorded in `workdir/runs.db`."""
+async def agentkit_run(n: int, workdir: Path, *, checkpointer: str = "sqlite",
+                       subtasks: int = 1) -> dict[str, Any]:
+    """One agentkit run of n executor round trips over `subtasks` chained subtasks, everything
+    recorded in `workdir/runs.db`."""
     db = workdir / "runs.db"
-    agent = agentkit_agent(n, workdir, db)
+    agent = agentkit_agent(n, workdir, db, agentkit_script(n, subtasks))
     patch = memory_checkpointer() if checkpointer == "memory" else contextlib.nullcontext()
-    with steps_per_subtask(n), patch:
+    _BASE.clear()
+    with steps_per_subtask(max(chunks(n, subtasks))), patch:
         start = _measure_start()
         result = await agent.run(GOAL)
         out = _measure_end(start, n, status=result.status, model_calls=result.usage.model_calls,
-                           recorded_tool_calls=result.usage.tool_calls, db=str(db))
+                           recorded_tool_calls=result.usage.tool_calls, db=str(db),
+                           subtasks=subtasks)
     agent.store.close()
     if result.status != "completed":
         raise RuntimeError(f"agentkit run ended {result.status!r}: {result.error}")
     return out
 
 
-async def litellm_replay(n: int) -> dict[str, Any]:
-    """The model client alone: the same n+2 executor calls through `_litellm.acompletion`.
+async def litellm_replay(n: int, subtasks: int = 1) -> dict[str, Any]:
+    """The model client alone: the run's executor calls again, through `_litellm.acompletion`.
 
-    Message lists grow exactly as in the executor. LiteLLM's success logging runs on a background
-    worker after each call returns, so the measurement waits for it to drain (idle waits cost no
-    CPU). Returns CPU seconds for all calls and, of that, the scripted model's own share.
+    Starts from the first executor prompt and tool list the last `agentkit_run` sent, and grows
+    the history exactly as the executor does (assistant tool call + tool result), one history
+    per subtask: n add calls and a finish per subtask. LiteLLM's success logging runs on a
+    background worker after each call returns, so the measurement waits for it to drain (idle
+    waits cost no CPU). Returns CPU seconds of all calls and the scripted model's share of it.
     """
-    from agentkit import FunctionModel, Tool, ToolCall
-    from agentkit.execution.executor import FINISH_SPEC
+    from agentkit import FunctionModel, ToolCall
     from agentkit.models import ModelRequest, _litellm
 
-    specs = [Tool(add).spec(), FINISH_SPEC]
     count = 0
 
     def reply(request: Any) -> Any:
@@ -175,21 +220,22 @@ async def litellm_replay(n: int) -> dict[str, Any]:
 
     model.respond = timed_respond  # type: ignore[method-assign]
     _litellm.litellm()
-    messages: list[dict[str, Any]] = [
-        {"role": "system", "content": "You are an executor."},
-        {"role": "user", "content": f"Goal of the run: {GOAL}\nYour subtask (t1): Add numbers"},
-    ]
+    base = _BASE or {"messages": [{"role": "user", "content": GOAL}], "tools": None}
+    calls = 0
     await _drain_litellm()
     started = time.process_time()
-    for _ in range(n + 2):
-        response = await _litellm.acompletion(
-            model.model_name, ModelRequest(role="executor", messages=list(messages), tools=specs)
-        )
-        messages.append(response.assistant_message())
-        messages.append({"role": "tool", "tool_call_id": response.tool_calls[0].id,
-                         "content": "42"})
+    for share in chunks(n, subtasks):
+        messages = [dict(m) for m in base["messages"]]
+        for _ in range(share + 1):
+            response = await _litellm.acompletion(model.model_name, ModelRequest(
+                role="executor", messages=list(messages), tools=base["tools"]))
+            calls += 1
+            messages.append(response.assistant_message())
+            messages.append({"role": "tool", "tool_call_id": response.tool_calls[0].id,
+                             "content": str(count + 1)})
     await _drain_litellm()
-    return {"calls": n + 2, "cpu_s": time.process_time() - started, "fake_model_cpu_s": fake["cpu"]}
+    return {"calls": calls, "cpu_s": time.process_time() - started,
+            "fake_model_cpu_s": fake["cpu"]}
 
 
 async def _drain_litellm(limit_s: float = 10.0) -> None:

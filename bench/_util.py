@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).absolute().parent.parent
+# The tests set this to run workers in the test process (fast); `python -m bench` never does.
+IN_PROCESS = False
 
 
 def _status(field: str) -> float:
@@ -49,6 +51,10 @@ def median(values: list[float]) -> float:
 
 def run_worker(task: dict[str, Any], timeout: float = 600) -> dict[str, Any]:
     """Run `bench._worker` in a fresh interpreter and return the JSON it prints last."""
+    if IN_PROCESS:
+        from bench._worker import run_task
+
+        return json.loads(json.dumps(run_task(task)))
     proc = subprocess.run(
         [sys.executable, "-m", "bench._worker", json.dumps(task)],
         cwd=ROOT, capture_output=True, text=True, timeout=timeout,

@@ -20,6 +20,7 @@ from bench._util import peak_rss_mib, reset_peak_rss, rss_mib, sqlite_size
 RUNNERS = {
     "agentkit": lambda n, d: fw.agentkit_run(n, d, checkpointer="sqlite"),
     "agentkit-memory": lambda n, d: fw.agentkit_run(n, d, checkpointer="memory"),
+    "agentkit-12": lambda n, d: fw.agentkit_run(n, d, subtasks=min(12, n)),
     "langgraph": lambda n, d: fw.langgraph_run(n, d, checkpointer=None),
     "langgraph-sqlite": lambda n, d: fw.langgraph_run(n, d, checkpointer="sqlite"),
     "pydantic-ai": fw.pydantic_ai_run,
@@ -46,7 +47,8 @@ async def overhead(task: dict[str, Any]) -> dict[str, Any]:
     runs = [await _one(framework, n) for _ in range(task.get("repeats", 1))]
     result: dict[str, Any] = {"runs": runs}
     if framework.startswith("agentkit") and task.get("replay", True):
-        result["replay"] = await fw.litellm_replay(n)
+        subtasks = min(12, n) if framework == "agentkit-12" else 1
+        result["replay"] = await fw.litellm_replay(n, subtasks)
     return result
 
 
@@ -65,9 +67,12 @@ async def local_model(task: dict[str, Any]) -> dict[str, Any]:
 TASKS = {"overhead": overhead, "concurrency": concurrency, "local_model": local_model}
 
 
+def run_task(task: dict[str, Any]) -> dict[str, Any]:
+    return asyncio.run(TASKS[task["task"]](task))
+
+
 def main() -> None:
-    task = json.loads(sys.argv[1])
-    print(json.dumps(asyncio.run(TASKS[task["task"]](task))))
+    print(json.dumps(run_task(json.loads(sys.argv[1]))))
 
 
 if __name__ == "__main__":

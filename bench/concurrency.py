@@ -50,7 +50,7 @@ def _counts(db: Path) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for table in ("model_calls", "tool_calls", "events"):
             for run_id, count in conn.execute(
-                f"SELECT run_id, count(*) FROM {table} GROUP BY run_id"  # noqa: S608
+                f"SELECT run_id, count(*) FROM {table} GROUP BY run_id"
             ):
                 out.setdefault(run_id, {})[table] = count
         for run_id, status in conn.execute("SELECT id, status FROM runs"):
@@ -60,7 +60,6 @@ def _counts(db: Path) -> dict[str, dict[str, int]]:
 
 async def measure(runs: int, *, steps: int, latency_s: float) -> dict[str, Any]:
     from agentkit import Agent, Budget, FunctionModel, Tool
-
     from bench._frameworks import GOAL, add
 
     with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:

@@ -34,15 +34,20 @@ def _wall(argv: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def _imported(argv: list[str]) -> list[str]:
-    """Top-level packages of HEAVY that `argv` imports, from `python -X importtime`."""
+def _imports(argv: list[str]) -> tuple[list[str], list[tuple[str, float]]]:
+    """From `python -X importtime`: the HEAVY packages `argv` imports, and its slowest
+    top-level imports as (module, cumulative seconds)."""
     proc = subprocess.run([sys.executable, "-X", "importtime", *argv], cwd=ROOT, env=_env(),
                           capture_output=True, text=True, check=True)
-    names = set()
+    names, top = set(), []
     for line in proc.stderr.splitlines():
-        if line.startswith("import time:") and "|" in line:
-            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
-    return [h for h in HEAVY if h in names]
+        if line.startswith("import time:") and line.count("|") == 2:
+            _, cumulative, module = line.split("|")
+            names.add(module.strip().split(".")[0])
+            if cumulative.strip().isdigit() and not module.startswith("  "):
+                top.append((module.strip(), int(cumulative) / 1e6))
+    top.sort(key=lambda item: -item[1])
+    return [h for h in HEAVY if h in names], top[:3]
 
 
 def run(size: str = "full") -> dict[str, Any]:
@@ -59,10 +64,11 @@ def run(size: str = "full") -> dict[str, Any]:
             times[name].append(_wall(argv))
     script = _cli()
     help_argv = ([script[0], "--help"] if len(script) == 1 else ["-m", "agentkit.cli", "--help"])
-    imported = {
-        'python -c "import agentkit"': _imported(["-c", "import agentkit"]),
-        "agentkit --help": _imported(help_argv),
+    found = {
+        'python -c "import agentkit"': _imports(["-c", "import agentkit"]),
+        "agentkit --help": _imports(help_argv),
     }
+    imported = {name: heavy for name, (heavy, _) in found.items()}
     rows = [{"case": name, "median_s": median(t), "min_s": min(t), "repeats": len(t),
              "imports": imported.get(name)} for name, t in times.items()]
     litellm_loaded = {name: "litellm" in mods for name, mods in imported.items()}
@@ -83,5 +89,8 @@ def run(size: str = "full") -> dict[str, Any]:
                  for r in rows],
     }
     return {"name": "startup", "title": "Startup", "rows": rows, "tables": [table],
-            "targets": targets, "notes": [], "litellm_imported": litellm_loaded,
+            "targets": targets, "litellm_imported": litellm_loaded,
+            "notes": [f"Slowest top-level imports of {name} (python -X importtime, one run): "
+                      + ", ".join(f"{module} {seconds:.3f} s" for module, seconds in top)
+                      for name, (_, top) in found.items()],
             "data": json.loads(json.dumps(times))}

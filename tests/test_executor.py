@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +68,15 @@ async def test_a_success_resets_the_error_count(workspace: Path) -> None:
             return ToolCall(name="finish", arguments={"result": "made it"})
         return ToolCall(name="flaky", arguments=args)
 
+    model = FunctionModel(reply)
     recorded: Recorded = []
-    outcome = await run(FunctionModel(reply), workspace, recorded)
+    outcome = await run(model, workspace, recorded)
 
     assert outcome.status == "done" and outcome.result == "made it"
     assert [r.status for _, _, r in recorded] == ["error", "error", "ok", "error", "error", "ok"]
+    # After the success the count starts again: the model is told so.
+    shown = "\n".join(tool_messages(model.requests[-1]))
+    assert re.findall(r"\((\d) more tool error", shown) == ["2", "1", "2", "1"]
 
 
 async def test_invalid_arguments_and_unknown_tools_go_back_to_the_model(workspace: Path) -> None:

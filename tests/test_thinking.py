@@ -13,8 +13,10 @@ from agentkit.execution.thinking import JudgeScores, SampleScore, think_longer, 
 from agentkit.models import ModelClient, ModelResponse, supports_reasoning
 from agentkit.tokens import count_text
 
+Calls = list[tuple[ModelRequest, ModelResponse | None]]
 
-def client_for(model: FunctionModel, calls: list[tuple[ModelRequest, ModelResponse | None]]) -> ModelClient:
+
+def client_for(model: FunctionModel, calls: Calls) -> ModelClient:
     def observe(request: ModelRequest, name: str, response: ModelResponse | None,
                 error: str | None) -> None:
         calls.append((request, response))

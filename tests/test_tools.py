@@ -55,6 +55,7 @@ def ctx(workspace: Path) -> ToolContext:
 
 # --- schema from type hints and docstrings -----------------------------------------------------
 
+
 def test_schema_comes_from_hints_and_docstring() -> None:
     spec = forecast.spec()["function"]
     assert spec["name"] == "forecast"
@@ -63,16 +64,23 @@ def test_schema_comes_from_hints_and_docstring() -> None:
     assert params["required"] == ["city"]
     assert params["additionalProperties"] is False
     assert set(params["properties"]) == {"city", "days", "units"}  # the context is not an argument
-    assert params["properties"]["city"] == {"type": "string", "description": "the city's name, e.g. 'Lyon'."}
+    assert params["properties"]["city"] == {
+        "type": "string",
+        "description": "the city's name, e.g. 'Lyon'.",
+    }
     assert params["properties"]["days"] == {
-        "type": "integer", "default": 3, "description": "how many days ahead, from 1 to 7."}
+        "type": "integer",
+        "default": 3,
+        "description": "how many days ahead, from 1 to 7.",
+    }
     assert params["properties"]["units"]["enum"] == ["c", "f"]
     assert "title" not in params and all("title" not in p for p in params["properties"].values())
 
 
 def test_signature_shows_types_and_defaults() -> None:
     assert forecast.signature() == (
-        'forecast(city: string, days: integer = 3, units: string = "c")')
+        'forecast(city: string, days: integer = 3, units: string = "c")'
+    )
 
 
 def test_tool_options_and_explicit_description() -> None:
@@ -81,22 +89,30 @@ def test_tool_options_and_explicit_description() -> None:
         return key
 
     assert (lookup.name, lookup.timeout, lookup.needs_approval, lookup.idempotent) == (
-        "lookup-v2", 5, True, True)
+        "lookup-v2",
+        5,
+        True,
+        True,
+    )
     assert lookup.description == "lookup-v2"  # no docstring: the name stands in
     assert Tool(lookup.function, description="Find a key.").description == "Find a key."
 
 
-@pytest.mark.parametrize("define", [
-    lambda: Tool(lambda *items: None, name="varargs"),
-    lambda: Tool(lambda x: x, name="no_hint"),
-    lambda: tool(name="has space")(lambda: None),
-])
+@pytest.mark.parametrize(
+    "define",
+    [
+        lambda: Tool(lambda *items: None, name="varargs"),
+        lambda: Tool(lambda x: x, name="no_hint"),
+        lambda: tool(name="has space")(lambda: None),
+    ],
+)
 def test_unusable_definitions_raise_at_once(define: object) -> None:
     with pytest.raises(ToolDefinitionError):
         define()  # type: ignore[operator]
 
 
 # --- running: results, invalid arguments, errors, timeouts ------------------------------------
+
 
 async def test_sync_tool_gets_validated_arguments_and_the_context(ctx: ToolContext) -> None:
     result = await forecast.run('{"city": "Lyon", "days": "5"}', ctx)
@@ -113,14 +129,17 @@ async def test_async_tool_runs(ctx: ToolContext) -> None:
     assert (await double.run({"n": 21}, ctx)).content == '{"n": 42}'
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    ({"days": 2}, "city: Field required"),
-    ({"city": "Lyon", "days": "many"}, "days: Input should be a valid integer"),
-    ({"city": "Lyon", "units": "k"}, "units: Input should be 'c' or 'f'"),
-    ({"city": "Lyon", "country": "FR"}, "country: Extra inputs are not permitted"),
-    ('{"city": ', "not valid JSON"),
-    ("[1, 2]", "Input should be a valid dictionary"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"days": 2}, "city: Field required"),
+        ({"city": "Lyon", "days": "many"}, "days: Input should be a valid integer"),
+        ({"city": "Lyon", "units": "k"}, "units: Input should be 'c' or 'f'"),
+        ({"city": "Lyon", "country": "FR"}, "country: Extra inputs are not permitted"),
+        ('{"city": ', "not valid JSON"),
+        ("[1, 2]", "Input should be a valid dictionary"),
+    ],
+)
 async def test_invalid_arguments_become_an_invalid_result(
     ctx: ToolContext, arguments: object, message: str
 ) -> None:
@@ -143,7 +162,9 @@ async def test_a_raising_tool_gives_an_error_result(ctx: ToolContext) -> None:
 
     result = await broken.run({"n": 1}, ctx)
     assert (result.status, result.content) == (
-        "error", "Tool 'broken' raised ZeroDivisionError: integer division or modulo by zero")
+        "error",
+        "Tool 'broken' raised ZeroDivisionError: integer division or modulo by zero",
+    )
     assert (await picky.run({"n": 1}, ctx)).content == "n=1 is too small; try 10"
 
 
@@ -160,7 +181,9 @@ async def test_a_hanging_async_tool_is_stopped_by_its_timeout(ctx: ToolContext) 
     result = await hang.run({}, ctx)
     assert time.perf_counter() - started < 5
     assert (result.status, result.content) == (
-        "timeout", "Tool 'hang' did not finish within 0.05s and was stopped.")
+        "timeout",
+        "Tool 'hang' did not finish within 0.05s and was stopped.",
+    )
     assert finished == []
 
 
@@ -183,7 +206,9 @@ async def test_the_model_sees_invalid_arguments_and_can_react(db: str, workspace
         """Add two integers."""
         return a + b
 
-    model = FunctionModel(single_tool_step("Add them", ToolCall(name="add", arguments={"a": "two"})))
+    model = FunctionModel(
+        single_tool_step("Add them", ToolCall(name="add", arguments={"a": "two"}))
+    )
     result = await Agent(model, tools=[add], db=db, workspace=workspace).run("Add 2 and 3")
 
     calls = Store(db).get_tool_calls(result.run_id)
@@ -207,8 +232,9 @@ SCHEMA = {
     },
     "required": ["query"],
     "additionalProperties": False,
-    "$defs": {"Point": {"type": "object", "properties": {"x": {"type": "number"}},
-                        "required": ["x"]}},
+    "$defs": {
+        "Point": {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}
+    },
 }
 
 
@@ -219,20 +245,28 @@ async def test_schema_tool_checks_arguments_then_calls_with_a_dict(ctx: ToolCont
         received.append(arguments)
         return "found"
 
-    found = Tool.from_schema(search, name="search", parameters=SCHEMA, source="test",
-                             description="Search.")
+    found = Tool.from_schema(
+        search, name="search", parameters=SCHEMA, source="test", description="Search."
+    )
     assert found.spec()["function"]["parameters"] == SCHEMA
-    assert found.signature() == "search(query: string, limit: integer = 5, mode: any = ..., " \
+    assert (
+        found.signature() == "search(query: string, limit: integer = 5, mode: any = ..., "
         "tags: array = ..., point: Point = ...)"
+    )
     ok = await found.run({"query": "q", "tags": ["a"], "point": {"x": 1.5}}, ctx)
     assert (ok.status, ok.content) == ("ok", "found")
     assert received == [{"query": "q", "tags": ["a"], "point": {"x": 1.5}}]
 
     bad = await found.run({"limit": "5", "mode": "slow", "tags": [1], "point": {}, "x": 1}, ctx)
     assert bad.status == "invalid"
-    for part in ["query: missing required argument", "limit: expected integer, got string",
-                 "mode: 'slow' is not one of ['fast', 'exact']", "tags[0]: expected string",
-                 "point.x: missing required argument", "x: unexpected argument"]:
+    for part in [
+        "query: missing required argument",
+        "limit: expected integer, got string",
+        "mode: 'slow' is not one of ['fast', 'exact']",
+        "tags[0]: expected string",
+        "point.x: missing required argument",
+        "x: unexpected argument",
+    ]:
         assert part in bad.content
     assert received == [received[0]]  # the bad call never reached the function
     not_object = await found.run("[1]", ctx)
@@ -240,8 +274,13 @@ async def test_schema_tool_checks_arguments_then_calls_with_a_dict(ctx: ToolCont
 
 
 def test_schema_check_covers_type_unions_and_any_of() -> None:
-    schema = {"type": "object", "properties": {
-        "n": {"type": ["integer", "null"]}, "v": {"anyOf": [{"type": "string"}, {"type": "boolean"}]}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "n": {"type": ["integer", "null"]},
+            "v": {"anyOf": [{"type": "string"}, {"type": "boolean"}]},
+        },
+    }
     assert schema_errors({"n": None, "v": True}, schema) == []
     assert schema_errors({"n": 2.0, "v": "x"}, schema) == []
     assert schema_errors({"n": True}, schema) == ["n: expected integer or null, got boolean"]
@@ -255,10 +294,12 @@ def test_schema_tool_needs_an_object_schema() -> None:
 
 # --- toolsets ----------------------------------------------------------------------------------
 
+
 def test_duplicate_names_raise_naming_both_sources(tmp_path: Path) -> None:
     for name in ("one", "two"):
         (tmp_path / f"{name}.py").write_text(
-            "from agentkit import tool\n\n@tool\ndef greet(who: str) -> str:\n    return who\n")
+            "from agentkit import tool\n\n@tool\ndef greet(who: str) -> str:\n    return who\n"
+        )
     with pytest.raises(ToolDefinitionError) as raised:
         load_tools(tmp_path)
     message = str(raised.value)
@@ -304,11 +345,15 @@ def test_load_from_a_folder_skips_private_modules(tmp_path: Path) -> None:
 
 
 def test_loading_errors_are_user_errors(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match=r"'nope' is neither a built-in pack \(files, shell, python"):
+    with pytest.raises(
+        UserError, match=r"'nope' is neither a built-in pack \(files, shell, python"
+    ):
         load_tools("nope")
     broken = tmp_path / "broken.py"
     broken.write_text("raise RuntimeError('boom')\n")
-    with pytest.raises(UserError, match="importing tools from .*broken.py' failed: RuntimeError: boom"):
+    with pytest.raises(
+        UserError, match="importing tools from .*broken.py' failed: RuntimeError: boom"
+    ):
         load_tools(broken)
 
 
@@ -345,10 +390,13 @@ def make_tools():
 async def test_load_from_an_entry_point(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ctx: ToolContext
 ) -> None:
-    _install_plugin(tmp_path, "weather_plugin",
-                    "weather = weather_plugin\nweather-factory = weather_plugin:make_tools\n"
-                    "just-wind = weather_plugin:wind\nbad = weather_plugin:PLUGIN_NAME",
-                    PLUGIN + "\nPLUGIN_NAME = 'not tools'\n")
+    _install_plugin(
+        tmp_path,
+        "weather_plugin",
+        "weather = weather_plugin\nweather-factory = weather_plugin:make_tools\n"
+        "just-wind = weather_plugin:wind\nbad = weather_plugin:PLUGIN_NAME",
+        PLUGIN + "\nPLUGIN_NAME = 'not tools'\n",
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
 
     assert {"weather", "weather-factory", "just-wind", "bad"} <= set(installed_plugins())
@@ -373,6 +421,7 @@ def test_an_unknown_name_lists_installed_plugins(
 
 # --- agentkit tools list ------------------------------------------------------------------------
 
+
 def test_cli_lists_names_sources_and_signatures(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
@@ -380,18 +429,29 @@ def test_cli_lists_names_sources_and_signatures(tmp_path: Path) -> None:
 
     path = tmp_path / "echo.py"
     path.write_text(TOOL_FILE.format(name="echo"))
-    shown = CliRunner().invoke(app, ["tools", "list", "--tools", "search", "--tools", str(path)],
-                               env={"COLUMNS": "200"})
+    shown = CliRunner().invoke(
+        app, ["tools", "list", "--tools", "search", "--tools", str(path)], env={"COLUMNS": "200"}
+    )
     assert shown.exit_code == 0, shown.output
     lines = [" ".join(line.split()) for line in shown.output.splitlines()]
-    assert "search_docs │ search_docs(query: string, path: string = \".\", limit: integer = 10) " \
+    assert (
+        'search_docs │ search_docs(query: string, path: string = ".", limit: integer = 10) '
         "│ pack 'search':search_docs" in lines
+    )
     assert f"echo │ echo(text: string) │ {path}:echo" in lines
     assert lines[-1].startswith("2 tools; installed plugins: ")
 
     as_json = CliRunner().invoke(app, ["tools", "list", "--json"])
     assert [row["name"] for row in json.loads(as_json.output)] == [
-        "read_file", "write_file", "edit_file", "list_dir", "glob", "grep", "run_shell", "run_python"]
+        "read_file",
+        "write_file",
+        "edit_file",
+        "list_dir",
+        "glob",
+        "grep",
+        "run_shell",
+        "run_python",
+    ]
 
     unknown = CliRunner().invoke(app, ["tools", "list", "--tools", "nope"])
     assert unknown.exit_code == 2 and "'nope' is neither a built-in pack" in unknown.output

@@ -33,7 +33,9 @@ def html_to_text(page: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def http_tool(*, timeout: float = TIMEOUT, max_chars: int = MAX_CHARS, name: str = "fetch_url") -> Tool:
+def http_tool(
+    *, timeout: float = TIMEOUT, max_chars: int = MAX_CHARS, name: str = "fetch_url"
+) -> Tool:
     """A fetch tool with its own limits.
 
     Args:
@@ -50,7 +52,9 @@ def http_tool(*, timeout: float = TIMEOUT, max_chars: int = MAX_CHARS, name: str
         """
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ToolRetry(f"url {url!r} is not an absolute http(s) URL, e.g. 'https://example.com/'")
+            raise ToolRetry(
+                f"url {url!r} is not an absolute http(s) URL, e.g. 'https://example.com/'"
+            )
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -69,8 +73,9 @@ def http_tool(*, timeout: float = TIMEOUT, max_chars: int = MAX_CHARS, name: str
             text = text[:max_chars] + f"\n[truncated: more than {max_chars} characters]"
         return f"HTTP {status} {kind}\n\n{text}"
 
-    return Tool(fetch_url, name=name, timeout=timeout * 3, idempotent=True,
-                source=f"{__name__}.http_tool")
+    return Tool(
+        fetch_url, name=name, timeout=timeout * 3, idempotent=True, source=f"{__name__}.http_tool"
+    )
 
 
 def _network_error(url: str, host: str, error: Exception, timeout: float) -> str:
@@ -78,12 +83,16 @@ def _network_error(url: str, host: str, error: Exception, timeout: float) -> str
     if isinstance(reason, TimeoutError | socket.timeout):
         return f"{url} did not answer within {timeout:g}s (timed out)"
     if isinstance(reason, socket.gaierror):
-        return (f"cannot resolve host {host!r}: {reason}; this machine may have no network access, "
-                "so do not retry this URL")
+        return (
+            f"cannot resolve host {host!r}: {reason}; this machine may have no network access, "
+            "so do not retry this URL"
+        )
     if isinstance(reason, ConnectionRefusedError):
         return f"connection to {host!r} refused: nothing is listening at {url}"
-    return (f"cannot reach {url}: {reason}; this machine may have no network access, "
-            "so do not retry this URL")
+    return (
+        f"cannot reach {url}: {reason}; this machine may have no network access, "
+        "so do not retry this URL"
+    )
 
 
 fetch_url = http_tool()

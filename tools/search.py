@@ -52,15 +52,16 @@ def passages(root: Path, folder: Path) -> list[Passage]:
 
 def _split(name: str, lines: list[str]) -> list[Passage]:
     out: list[Passage] = []
-    start, block = 0, []
+    start, block = 0, list[str]()
     for number, line in enumerate([*lines, ""], start=1):
         if line.strip() and len(block) < PASSAGE_LINES:
             start = start or number
             block.append(line)
             continue
         if block:
-            out.append(Passage(file=name, line=start, lines=block,
-                               terms=Counter(words(" ".join(block)))))
+            out.append(
+                Passage(file=name, line=start, lines=block, terms=Counter(words(" ".join(block))))
+            )
         start, block = (number, [line]) if line.strip() else (0, [])
     return out
 
@@ -95,7 +96,7 @@ def _best_line(passage: Passage, terms: set[str]) -> tuple[int, str]:
 
 @tool(idempotent=True)
 def search_docs(query: str, ctx: ToolContext, path: str = ".", limit: int = 10) -> list[str]:
-    """Search the workspace's .md, .txt and .rst files; returns 'file:line (score): text', best first.
+    """Search the workspace's .md, .txt and .rst files; returns 'file:line (score): text' lines.
 
     Args:
         query: words to look for; results are ranked by how well passages match all of them.

@@ -63,10 +63,14 @@ def check_command(command: str, allow: Iterable[str] | None, deny: Iterable[str]
     refused = set(deny)
     allowed = None if allow is None else set(allow)
     if allowed is not None and _HIDDEN.search(command):
-        raise ToolRetry("command substitution ($(...), `...`, <(...)) is not allowed with an allow list")
+        raise ToolRetry(
+            "command substitution ($(...), `...`, <(...)) is not allowed with an allow list"
+        )
     for program in programs(command):
         if program in refused:
-            raise ToolRetry(f"{program!r} is not allowed here (deny list: {', '.join(sorted(refused))})")
+            raise ToolRetry(
+                f"{program!r} is not allowed here (deny list: {', '.join(sorted(refused))})"
+            )
         if allowed is not None and program not in allowed:
             raise ToolRetry(
                 f"{program!r} is not allowed here; allowed programs: {', '.join(sorted(allowed))}"
@@ -102,8 +106,13 @@ def shell_tool(
         check_command(command, *_lists(fixed_allow, fixed_deny))
         try:
             done = subprocess.run(
-                command, shell=True, cwd=ctx.resolve("."), capture_output=True, text=True,
-                timeout=timeout, errors="replace",
+                command,
+                shell=True,
+                cwd=ctx.resolve("."),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                errors="replace",
             )
         except subprocess.TimeoutExpired as e:
             raise ToolRetry(f"command {command!r} did not finish within {timeout:g}s") from e

@@ -22,13 +22,15 @@ def recall_text(store: Store, run_id: str, query: str, *, limit: int = 5) -> str
         if row is None:
             return f"No masked output #m{found[1]} in this run."
         return f"Output #m{row['id']} of {row['name']}, in full:\n{row['content']}"
+    # The best matches, shown newest first: a fact's value and a masked output that came later
+    # disagree, and the later one is what holds now.
     hits = store.search_memory(run_id, query, limit=limit * 2)
-    hits = sorted(hits, key=lambda h: h["kind"] != "fact")[:limit]  # exact facts first
+    hits = sorted(hits, key=lambda h: -h["at"])[:limit]
     if not hits:
         return (f"Nothing stored matches {query!r}; try other words, or the id in a masked "
                 "output's stub (e.g. 'm3').")
     words = [w.lower() for w in re.findall(r"\w+", query)]
-    return "\n".join(_render(hit, words) for hit in hits)
+    return "Newest first:\n" + "\n".join(_render(hit, words) for hit in hits)
 
 
 def _render(hit: dict[str, Any], words: list[str]) -> str:

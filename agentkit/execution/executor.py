@@ -8,9 +8,10 @@ against the subtask budget. Every call and its result is recorded through `recor
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -86,6 +87,9 @@ THINKING_TOOLS = ("think_parallel", "think_longer")
 SYSTEM = """You are an executor. Carry out one subtask with the tools, then call finish(result)
 as soon as its success criteria are met. Do not do other subtasks' work."""
 
+ToolGate = Callable[
+    [str, ToolCall, Callable[[], Awaitable[ToolResult]]], Awaitable[ToolResult]
+]
 ToolRecorder = Callable[[str, ToolCall, ToolResult], None]
 
 
@@ -124,8 +128,13 @@ async def execute(
     record_tool: ToolRecorder,
     max_tool_errors: int = MAX_TOOL_ERRORS,
     context: ContextManager | None = None,
+    before_tool: Callable[[], None] | None = None,
+    through: ToolGate | None = None,
 ) -> Outcome:
-    """Run `subtask` to an `Outcome`; `BudgetExceeded` from the run budget propagates."""
+    """Run `subtask` to an `Outcome`; `BudgetExceeded` from the run budget propagates.
+
+    `before_tool` runs before every tool call except `finish` (the run's budget check).
+    """
     messages = _prompt(subtask, goal, plan_text, ledger_text)
     effort = subtask.effort
     thinking_on = effort.thinking_tools
@@ -164,10 +173,16 @@ async def execute(
                 result = _finish_result(call)
                 record_tool(subtask.id, call, ToolResult(status="ok", content=result))
                 return Outcome(status="done", result=result, steps=step, tokens=tokens)
+            if before_tool is not None:
+                before_tool()
             if thinking_on and call.name in THINKING_TOOLS:
                 left = effort.budget_tokens - tokens
                 outcome, spent = await _think(call, client, subtask.id, left=left)
                 tokens += spent
+            elif through is not None:  # the run's journal: served on resume/replay, or run
+                outcome = await through(
+                    subtask.id, call, functools.partial(_run_tool, call, tools, ctx, thinking_on)
+                )
             else:
                 outcome = await _run_tool(call, tools, ctx, thinking_on)
             record_tool(subtask.id, call, outcome)

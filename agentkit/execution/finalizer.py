@@ -48,5 +48,6 @@ def _all_steps_done(ctx: RunContext) -> bool:
     found = ctx.store.get_plan(ctx.run_id)
     if found is None:
         return False
-    done = {s.step_id for s in ctx.store.get_subtasks(ctx.run_id) if s.status == "done"}
+    done = {step for s in ctx.store.get_subtasks(ctx.run_id)
+            if s.status == "done" and s.completes_step for step in s.steps}
     return all(step.id in done for step in found[1].steps)

@@ -41,6 +41,14 @@ class ModelRequest:
     reasoning_effort: str | None = None
     subtask_id: str | None = None
 
+    def record(self) -> dict[str, Any]:
+        """The request as stored; replay matches live requests against this form."""
+        return {
+            "messages": self.messages, "tools": self.tools, "output_schema": self.output_schema,
+            "temperature": self.temperature, "max_tokens": self.max_tokens,
+            "reasoning_effort": self.reasoning_effort,
+        }
+
     @property
     def tool_names(self) -> list[str]:
         return [t["function"]["name"] for t in self.tools or []]

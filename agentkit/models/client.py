@@ -50,6 +50,10 @@ class ModelClient:
     aliases: Mapping[str, str] = field(default_factory=dict)
     observer: CallObserver | None = None
     before_call: Callable[[], None] = _no_check
+    # Serves recorded answers on resume and replay (see agentkit.store.journal); None = live.
+    journal: Callable[[ModelRequest, str], ModelResponse | None] | None = None
+    # Replay records what it serves (a new run); resume does not (the record already has it).
+    record_served: bool = False
 
     def model_for(self, role: Role, override: str | None = None) -> str:
         name = override or self.roles.get(role) or self.default
@@ -59,6 +63,10 @@ class ModelClient:
         from agentkit.models import _litellm
 
         model = self.model_for(request.role, request.model)
+        if self.journal is not None and (served := self.journal(request, model)) is not None:
+            if self.record_served and self.observer:
+                self.observer(request, model, served, None)
+            return served
         self.before_call()
         try:
             response = await _litellm.acompletion(model, request)
@@ -73,7 +81,7 @@ class ModelClient:
     async def structured(self, request: ModelRequest, output_type: type[T]) -> T:
         """Ask for an answer matching `output_type`; one retry shows the model its error."""
         request.output_schema = output_type.model_json_schema()
-        request.output_name = output_type.__name__
+        request.output_name = name = str(request.output_schema.get("title", output_type.__name__))
         response = await self.complete(request)
         try:
             return _parse(response, output_type)
@@ -87,7 +95,7 @@ class ModelClient:
                         {
                             "role": "user",
                             "content": f"That answer is invalid: {_short(first)}. "
-                            f"Answer again with JSON matching the {output_type.__name__} schema.",
+                            f"Answer again with JSON matching the {name} schema.",
                         },
                     ],
                 }
@@ -98,7 +106,7 @@ class ModelClient:
             except (ValidationError, ValueError) as second:
                 raise StructuredOutputError(
                     f"the {request.role} model {self.model_for(request.role, request.model)!r} "
-                    f"returned an invalid {output_type.__name__} twice: {_short(second)}; "
+                    f"returned an invalid {name} twice: {_short(second)}; "
                     "use a stronger model for this role"
                 ) from second
 

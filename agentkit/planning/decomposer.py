@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from agentkit.planning.calibration import effort_for
@@ -35,6 +36,9 @@ ANSWER_TOKENS = 150
 DEFAULT_TOOLS_TOKENS = 80
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+# While splitting, a part is estimated with the widest title marker it may get.
+_MARKER_WIDTH = " (part 00/00)"
+PART_CRITERIA = "this part's instructions are carried out"
 
 
 def estimate_tokens(
@@ -72,6 +76,7 @@ class _Part:
     parts: int = 1
     merged_steps: tuple[str, ...] = ()
     estimate: int = 0
+    split: bool = False
 
 
 def decompose(
@@ -126,7 +131,7 @@ def decompose(
             piece.after = after
             parts.append(piece)
             after = [len(parts) - 1]
-        last_of[step.id] = after[0] if after else step.id
+        last_of[step.id] = after[0]
     parts = _merge_small(parts, budget, context)
     return _number(parts, version, first=_next_number(existing))
 
@@ -156,17 +161,16 @@ def _split_step(step: PlanStep, budget: Budget, failures: int, context: int) -> 
     for number, piece in enumerate(pieces, start=1):
         if len(pieces) > 1:
             piece.title = f"{step.title} (part {number}/{len(pieces)})"
-            if number < len(pieces):
-                piece.success_criteria = "this part's instructions are carried out"
-        piece.part, piece.parts = number, len(pieces)
+        piece.part, piece.parts, piece.split = number, len(pieces), False
         piece.estimate = _estimate(piece, context)
     return pieces
 
 
 def _estimate(part: _Part, context: int) -> int:
     return estimate_tokens(
-        title=part.title, instructions=part.instructions, success_criteria=part.success_criteria,
-        max_steps=part.effort.max_steps, context_tokens=context,
+        title=part.title + (_MARKER_WIDTH if part.split else ""), instructions=part.instructions,
+        success_criteria=part.success_criteria, max_steps=part.effort.max_steps,
+        context_tokens=context,
     )
 
 
@@ -196,53 +200,45 @@ def _halve(part: _Part) -> tuple[_Part, _Part] | None:
         first = f"{text} Do the first half of this work; say in your result what remains."
         second = f"{text} Finish this work; the ledger shows what the first half did."
     effort = part.effort.model_copy(update={"max_steps": half_steps})
-    return (replace(part, instructions=first, effort=effort),
-            replace(part, instructions=second, effort=effort))
-
-
-def _merge_small(parts: list[_Part], budget: Budget, context: int) -> list[_Part]:
-    """Merge `b` into `a` when b follows a alone in a chain and both are very small."""
-    if budget.merge_below_tokens <= 0:
-        return parts
-    merged: list[_Part] = []
-    index_map: dict[int, int] = {}  # old index → index in `merged`
-    for index, part in enumerate(parts):
-        part = replace(part, after=[index_map[a] if isinstance(a, int) else a for a in part.after])
-        previous = merged[-1] if merged else None
-        if previous is not None and _can_merge(previous, part, len(merged) - 1, parts, index,
-                                               budget, context):
-            merged[-1] = _join(previous, part, context)
-        else:
-            merged.append(part)
-        index_map[index] = len(merged) - 1
-    return merged
-
-
-def _can_merge(
-    a: _Part, b: _Part, a_index: int, parts: list[_Part], b_index: int, budget: Budget,
-    context: int,
-) -> bool:
-    # b may only depend on a; nothing else may depend on a (its end is b's start). Parts of a
-    # split step, and steps that already failed, stay separate.
-    others = [p for p in parts[b_index + 1:] if any(
-        isinstance(x, int) and x < b_index and x == _original(parts, a, b_index) for x in p.after)]
     return (
-        b.after == [a_index] and not others
-        and a.parts == b.parts == 1 and a.failures == b.failures == 0
-        and a.effort.model == b.effort.model
-        and a.estimate < budget.merge_below_tokens and b.estimate < budget.merge_below_tokens
-        and _estimate(_join(a, b, context), context) <= max(a.effort.budget_tokens,
-                                                            b.effort.budget_tokens)
+        replace(part, instructions=first, effort=effort, success_criteria=PART_CRITERIA,
+                split=True),
+        replace(part, instructions=second, effort=effort, split=True),
     )
 
 
-def _original(parts: list[_Part], a: _Part, before: int) -> int:
-    """The index in `parts` of the last original part folded into `a`."""
-    for index in range(before - 1, -1, -1):
-        step = parts[index]
-        if step.step_id == (a.merged_steps[-1] if a.merged_steps else a.step_id):
-            return index
-    return -1
+def _merge_small(parts: list[_Part], budget: Budget, context: int) -> list[_Part]:
+    """Fold a part into the group before it when it depends on that group's last part alone,
+    nothing else does, and both are under `Budget.merge_below_tokens`."""
+    if budget.merge_below_tokens <= 0:
+        return parts
+    dependents = Counter(a for p in parts for a in p.after if isinstance(a, int))
+    groups: list[_Part] = []
+    ends: list[int] = []  # index in `parts` of each group's last part
+    group_of: dict[int, int] = {}
+    for index, part in enumerate(parts):
+        if groups and part.after == [ends[-1]] and dependents[ends[-1]] == 1 and _small_pair(
+            groups[-1], part, budget, context
+        ):
+            groups[-1], ends[-1] = _join(groups[-1], part, context), index
+        else:
+            groups.append(part)
+            ends.append(index)
+        group_of[index] = len(groups) - 1
+    return [replace(g, after=[group_of[a] if isinstance(a, int) else a for a in g.after])
+            for g in groups]
+
+
+def _small_pair(a: _Part, b: _Part, budget: Budget, context: int) -> bool:
+    # Parts of a split step, and steps that already failed, stay on their own. A group already
+    # merged was made of small subtasks: it may grow while the whole still fits its budget.
+    small = budget.merge_below_tokens
+    return (
+        a.parts == b.parts == 1 and a.failures == b.failures == 0
+        and a.effort.model == b.effort.model
+        and (bool(a.merged_steps) or a.estimate < small) and b.estimate < small
+        and _join(a, b, context).estimate <= max(a.effort.budget_tokens, b.effort.budget_tokens)
+    )
 
 
 def _join(a: _Part, b: _Part, context: int) -> _Part:

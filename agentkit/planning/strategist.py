@@ -5,6 +5,8 @@ It sees the goal, the current plan, the ledger and the remaining budget — neve
 
 from __future__ import annotations
 
+from pydantic import ConfigDict, model_validator
+
 from agentkit.models import ModelClient, ModelRequest
 from agentkit.planning.ledger import Ledger
 from agentkit.schema import Plan, Subtask
@@ -13,6 +15,31 @@ SYSTEM = """You are the strategist of an agent. Write a short plan for the goal 
 Each step has: id (like "s1"), title, instructions, success_criteria, depends_on (ids of earlier
 steps it needs), difficulty (trivial, easy, medium or hard). Use only the tools listed.
 Prefer few steps: one step per distinct piece of work."""
+
+
+class PlanDraft(Plan):
+    """A plan as a model writes it: repaired, not refused, where the fix is unambiguous.
+
+    Small models repeat step ids and point at steps that do not exist; a repeated id gets a
+    suffix and a dependency on no earlier step is dropped. Plan files get no such leniency.
+    """
+
+    model_config = ConfigDict(extra="forbid", title="Plan")
+
+    @model_validator(mode="after")
+    def _check_step_graph(self) -> PlanDraft:
+        seen: set[str] = set()
+        for number, step in enumerate(self.steps, start=1):
+            if step.id in seen:
+                step.id = f"{step.id}-{number}"[:24]
+            step.depends_on = [d for d in step.depends_on if d in seen]
+            seen.add(step.id)
+        return self
+
+
+async def _plan(client: ModelClient, request: ModelRequest) -> Plan:
+    draft = await client.structured(request, PlanDraft)
+    return Plan.model_validate(draft.model_dump())
 
 
 def _tools_line(tool_names: list[str]) -> str:
@@ -32,7 +59,7 @@ async def first_plan(
             },
         ],
     )
-    return await client.structured(request, Plan)
+    return await _plan(client, request)
 
 
 def carry_over(old: Plan, new: Plan, subtasks: list[Subtask]) -> Plan:
@@ -77,4 +104,4 @@ async def revise(
             },
         ],
     )
-    return await client.structured(request, Plan)
+    return await _plan(client, request)

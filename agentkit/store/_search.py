@@ -6,6 +6,7 @@ Both paths go through SQLAlchemy, so the fallback runs unchanged on PostgreSQL.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, or_, select, text
@@ -38,8 +39,9 @@ def index(conn: Connection, run_id: str, kind: MemoryKind, ref: str, body: str) 
             {"run": run_id, "ref": ref},
         )
     conn.execute(
-        text(f"INSERT INTO {FTS_TABLE} (body, kind, ref, run_id) VALUES (:b, :k, :r, :run)"),
-        {"b": body, "k": kind, "r": ref, "run": run_id},
+        text(f"INSERT INTO {FTS_TABLE} (body, kind, ref, run_id, at) "
+             "VALUES (:b, :k, :r, :run, :at)"),
+        {"b": body, "k": kind, "r": ref, "run": run_id, "at": time.time()},
     )
 
 
@@ -47,12 +49,12 @@ def search_fts(conn: Connection, run_id: str, words: list[str], limit: int) -> l
     match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
     rows = conn.execute(
         text(
-            f"SELECT kind, ref, body FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q "
+            f"SELECT kind, ref, body, at FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :q "
             "AND run_id = :run ORDER BY bm25(" + FTS_TABLE + "), rowid DESC LIMIT :n"
         ),
         {"q": match, "run": run_id, "n": limit},
     ).all()
-    return [{"kind": r[0], "ref": r[1], "text": r[2]} for r in rows]
+    return [{"kind": r[0], "ref": r[1], "text": r[2], "at": float(r[3])} for r in rows]
 
 
 def search_like(
@@ -64,24 +66,26 @@ def search_like(
         return or_(*[c.icontains(w, autoescape=True) for c in columns for w in words])
 
     found: list[tuple[int, dict[str, Any]]] = []
-    for key, value in conn.execute(
-        select(facts.c.key, facts.c.value)
+    for key, value, at in conn.execute(
+        select(facts.c.key, facts.c.value, facts.c.updated_at)
         .where(facts.c.run_id == run_id, any_word(facts.c.key, facts.c.value))
     ).all():
-        found.append((0, {"kind": "fact", "ref": key, "text": f"{key} = {value}"}))
-    for sid, body in conn.execute(
-        select(summaries.c.id, summaries.c.text)
+        found.append((0, {"kind": "fact", "ref": key, "text": f"{key} = {value}", "at": at}))
+    for sid, body, at in conn.execute(
+        select(summaries.c.id, summaries.c.text, summaries.c.created_at)
         .where(summaries.c.run_id == run_id, any_word(summaries.c.text))
         .order_by(summaries.c.id.desc()).limit(limit * 4)
     ).all():
-        found.append((sid, {"kind": "summary", "ref": str(sid), "text": body}))
-    for mid, name, body in conn.execute(
-        select(masked_outputs.c.id, masked_outputs.c.name, masked_outputs.c.content)
+        found.append((sid, {"kind": "summary", "ref": str(sid), "text": body, "at": at}))
+    for mid, name, body, at in conn.execute(
+        select(masked_outputs.c.id, masked_outputs.c.name, masked_outputs.c.content,
+               masked_outputs.c.created_at)
         .where(masked_outputs.c.run_id == run_id,
                any_word(masked_outputs.c.name, masked_outputs.c.content))
         .order_by(masked_outputs.c.id.desc()).limit(limit * 4)
     ).all():
-        found.append((mid, {"kind": "masked", "ref": str(mid), "text": f"{name}: {body}"}))
+        found.append((mid, {"kind": "masked", "ref": str(mid), "text": f"{name}: {body}",
+                               "at": at}))
     scored = [
         (sum(w in item["text"].lower() for w in words), newest, item)
         for newest, item in found

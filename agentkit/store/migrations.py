@@ -48,7 +48,7 @@ def _v2_context_memory(conn: Connection) -> None:
         with conn.begin_nested():  # a SQLite built without FTS5 refuses; search falls back to LIKE
             conn.exec_driver_sql(
                 f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-                "body, kind UNINDEXED, ref UNINDEXED, run_id UNINDEXED)"
+                "body, kind UNINDEXED, ref UNINDEXED, run_id UNINDEXED, at UNINDEXED)"
             )
     except OperationalError:
         pass

@@ -378,7 +378,8 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Facts, summaries and masked outputs matching `query`, best first.
 
-        Each hit is `{"kind": "fact" | "summary" | "masked", "ref": id or key, "text": ...}`.
+        Each hit is `{"kind": "fact" | "summary" | "masked", "ref": id or key, "text": ...,
+        "at": when it was stored (a fact: when its value last changed)}`.
         FTS5 ranks by BM25 where the database has it; otherwise (PostgreSQL, or
         `full_text=False`) documents are ranked by how many query words they contain.
         """

@@ -1,0 +1,168 @@
+"""The decomposer: subtasks sized to their token budgets, chained parts, merges, dispatch order."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from agentkit import Agent, Budget, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall
+from agentkit.planning.decomposer import decompose, estimate_tokens, plan_text
+from agentkit.store import Store
+
+BIG = PlanStep(
+    id="s2", title="Survey the codebase", difficulty="hard", depends_on=["s1"],
+    instructions=" ".join(f"Read module {i} and note its public functions." for i in range(8)),
+    success_criteria="every module is described",
+)
+PLAN = Plan(strategy="survey, then report", steps=[
+    PlanStep(id="s1", title="List the modules", difficulty="easy"),
+    BIG,
+    PlanStep(id="s3", title="Write the report", depends_on=["s2"], difficulty="easy"),
+])
+# Small enough that the hard step (12 steps) cannot fit whole, large enough for its parts.
+TIGHT = Budget(subtask_tokens=5_000, min_subtask_tokens=2_000)
+
+
+def _whole_estimate(step: PlanStep, budget: Budget, plan: Plan) -> tuple[int, int]:
+    (whole,) = decompose(Plan(strategy=plan.strategy, steps=[step.model_copy(
+        update={"depends_on": []})]), 1, budget=budget.model_copy(update={"max_split_depth": 0}),
+        existing=[], plan_context=plan_text(plan), ledger_text="")
+    return whole.estimated_tokens, whole.effort.budget_tokens
+
+
+def test_an_oversized_step_is_split_until_every_estimate_fits() -> None:
+    estimate, budget_tokens = _whole_estimate(BIG, TIGHT, PLAN)
+    assert estimate > budget_tokens  # the step really is too big as one subtask
+
+    subtasks = decompose(PLAN, 1, budget=TIGHT, existing=[])
+
+    parts = [s for s in subtasks if s.step_id == "s2"]
+    assert len(parts) >= 2
+    assert all(s.estimated_tokens <= s.effort.budget_tokens for s in subtasks)
+    assert [(s.part, s.parts) for s in parts] == [(i, len(parts)) for i in range(1, len(parts) + 1)]
+    # Together the parts carry every sentence of the step, in order, and no more.
+    assert " ".join(s.instructions for s in parts) == BIG.instructions
+    # Parts chain; the step's dependency goes to the first part, its dependent to the last.
+    ids = {s.step_id: s.id for s in subtasks if s.completes_step}
+    assert parts[0].depends_on == [ids["s1"]]
+    assert [p.depends_on for p in parts[1:]] == [[p.id] for p in parts[:-1]]
+    assert [s for s in subtasks if s.step_id == "s3"][0].depends_on == [parts[-1].id]
+    assert parts[-1].success_criteria == BIG.success_criteria
+    # Ids are sequential, so they sort in creation order and dependencies point backwards.
+    numbers = [int(s.id[1:]) for s in subtasks]
+    assert numbers == list(range(1, len(subtasks) + 1))
+    assert all(int(d[1:]) < int(s.id[1:]) for s in subtasks for d in s.depends_on)
+
+
+def test_the_estimate_counts_context_steps_and_instructions() -> None:
+    small = estimate_tokens(title="t", instructions="", success_criteria="", max_steps=3,
+                            context_tokens=100)
+    assert estimate_tokens(title="t", instructions="", success_criteria="", max_steps=3,
+                           context_tokens=1_100) == small + 3 * 1_000  # context, every step
+    assert estimate_tokens(title="t", instructions="", success_criteria="", max_steps=6,
+                           context_tokens=100) > 2 * small  # history grows with each step
+    long = "Read the file and summarize it. " * 20
+    assert estimate_tokens(title="t", instructions=long, success_criteria="", max_steps=3,
+                           context_tokens=100) > small + 3 * 100
+    # A bigger ledger makes every later subtask more expensive.
+    big_ledger = "\n".join(f"- [s{i}] done: a long result line number {i}" for i in range(50))
+    plain = decompose(PLAN, 1, budget=Budget(), existing=[], ledger_text="")
+    heavy = decompose(PLAN, 1, budget=Budget(), existing=[], ledger_text=big_ledger)
+    assert all(h.estimated_tokens > p.estimated_tokens for h, p in zip(heavy, plain, strict=True))
+
+
+def test_the_split_depth_is_limited() -> None:
+    shallow = decompose(PLAN, 1, budget=TIGHT.model_copy(update={"max_split_depth": 1}),
+                        existing=[])
+    assert len([s for s in shallow if s.step_id == "s2"]) == 2
+    none = decompose(PLAN, 1, budget=TIGHT.model_copy(update={"max_split_depth": 0}),
+                     existing=[])
+    (whole,) = [s for s in none if s.step_id == "s2"]
+    assert whole.estimated_tokens > whole.effort.budget_tokens and whole.parts == 1
+
+
+CHAIN = Plan(strategy="tiny chain", steps=[
+    PlanStep(id="a", title="Touch a", difficulty="trivial"),
+    PlanStep(id="b", title="Touch b", difficulty="trivial", depends_on=["a"]),
+    PlanStep(id="c", title="Touch c", difficulty="trivial", depends_on=["b"]),
+    PlanStep(id="d", title="Review", difficulty="hard", depends_on=["c"]),
+])
+
+
+def test_very_small_adjacent_subtasks_of_a_chain_are_merged() -> None:
+    separate = decompose(CHAIN, 1, budget=Budget(merge_below_tokens=0), existing=[])
+    assert [s.step_id for s in separate] == ["a", "b", "c", "d"]
+    threshold = max(s.estimated_tokens for s in separate[:3]) + 1
+    merged = decompose(CHAIN, 1, budget=Budget(merge_below_tokens=threshold), existing=[])
+
+    first, third, review = merged
+    assert first.steps == ["a", "b"] and first.title == "Touch a; then Touch b"
+    assert first.effort.max_steps == 6 and first.estimated_tokens <= first.effort.budget_tokens
+    # Adding c would push the merged estimate (9 steps) over the budget: c stays on its own.
+    assert third.steps == ["c"] and third.depends_on == [first.id]
+    assert review.step_id == "d" and review.depends_on == [third.id]  # a different tier
+
+
+def test_a_step_others_also_depend_on_is_not_merged_into_its_follower() -> None:
+    fork = Plan(strategy="fork", steps=[
+        *CHAIN.steps[:3],
+        PlanStep(id="e", title="Touch e", difficulty="trivial", depends_on=["b"]),
+    ])
+    merged = decompose(fork, 1, budget=Budget(merge_below_tokens=50_000), existing=[])
+    assert [s.steps for s in merged] == [["a", "b"], ["c"], ["e"]]
+    assert merged[1].depends_on == merged[2].depends_on == [merged[0].id]
+
+
+def test_done_parts_of_a_partly_done_step_are_not_redone() -> None:
+    first = decompose(PLAN, 1, budget=TIGHT, existing=[])
+    parts = [s for s in first if s.step_id == "s2"]
+    # s1 and the first part of s2 finished; part 2 failed.
+    done = {s.id for s in first if s.step_id == "s1"} | {parts[0].id}
+    existing = [s.model_copy(update={"status": "done" if s.id in done else
+                                     "failed" if s.id == parts[1].id else "skipped"})
+                for s in first]
+
+    again = decompose(PLAN, 2, budget=TIGHT, existing=existing)
+
+    assert {s.step_id for s in again} == {"s2", "s3"}
+    assert parts[0].title not in [s.title for s in again]
+    assert again[0].depends_on == [parts[0].id]
+    assert again[0].effort.model == "strong"  # the step failed once: escalated
+    assert int(again[0].id[1:]) > max(int(s.id[1:]) for s in first)
+
+
+# -- through a run ------------------------------------------------------------------------------
+
+SUBTASK = re.compile(r"Your subtask \((t\d+)\): (.*)")
+
+
+def _executor_script(request: ModelRequest) -> object:
+    if request.role == "strategist":
+        return PLAN
+    if request.role == "finalizer":
+        return "report written"
+    match = SUBTASK.search(request.messages[1]["content"])
+    assert match
+    return ToolCall(name="finish", arguments={"result": f"did {match.group(2)}"})
+
+
+async def test_dispatch_respects_the_dependencies_of_split_parts(db: str, workspace: Path) -> None:
+    model = FunctionModel(_executor_script)
+    agent = Agent(model, db=db, workspace=workspace, budget=TIGHT, max_concurrency=4)
+    result = await agent.run("Survey the codebase and report")
+
+    assert result.status == "completed", result.error
+    order = [SUBTASK.search(r.messages[1]["content"]).group(1)  # type: ignore[union-attr]
+             for r in model.requests if r.role == "executor"]
+    subtasks = {s.id: s for s in result.subtasks}
+    assert len(subtasks) >= 4 and set(order) == set(subtasks)
+    for sid, subtask in subtasks.items():  # every dependency ran before its dependent
+        assert all(order.index(dep) < order.index(sid) for dep in subtask.depends_on)
+    events = Store(db).get_events(result.run_id)
+    planned = {e["data"]["id"]: e["data"] for e in events if e["kind"] == "subtask"}
+    assert all(p["estimated_tokens"] <= subtasks[i].effort.budget_tokens
+               for i, p in planned.items())
+    started = [e["subtask_id"] for e in events if e["kind"] == "subtask_started"]
+    finished = [e["subtask_id"] for e in events if e["kind"] == "subtask_finished"]
+    for sid, subtask in subtasks.items():
+        assert all(finished.index(dep) < started.index(sid) for dep in subtask.depends_on)
