@@ -152,6 +152,43 @@ class Agent:
         """`run` for code without an event loop."""
         return asyncio.run(self.run(goal, **kwargs))
 
+    async def approve(
+        self, run_id: str, decision: bool | dict[str, bool] = True,
+        *, on_event: EventListener | None = None,
+    ) -> RunResult:
+        """Allow or deny the tool calls a paused run waits on, and continue it.
+
+        Args:
+            run_id: a run with status `awaiting_approval`.
+            decision: one answer for every pending call, or one per approval id
+                (`RunResult.approvals[i]["id"]`). A denial goes back to the model as the result.
+        """
+        from agentkit.store.journal import Journal
+
+        store = self.store
+        run = store.get_run(run_id)
+        if run["status"] != "awaiting_approval":
+            raise UserError(f"run {run['id']!r} is {run['status']!r}, not awaiting approval")
+        pending = self.result(run["id"]).approvals
+        if isinstance(decision, bool):
+            decisions = {item["id"]: decision for item in pending}
+        else:
+            unknown = set(decision) - {item["id"] for item in pending}
+            if unknown:
+                raise UserError(f"no pending approval {sorted(unknown)!r} in run {run['id']!r}")
+            decisions = {item["id"]: bool(decision.get(item["id"], False)) for item in pending}
+        journal = Journal.for_run(store, run["id"])
+        for approval_id, allowed in decisions.items():
+            store.add_event(run["id"], "approval_given", {"id": approval_id, "allowed": allowed})
+        store.finish_run(run["id"], "running", answer=None)
+        await self._drive(run["id"], run["goal"], plan=None, on_event=on_event, resume=True,
+                          journal=journal, decisions=decisions)
+        return self.result(run["id"])
+
+    def approve_sync(self, run_id: str, decision: bool | dict[str, bool] = True) -> RunResult:
+        """`approve` for code without an event loop."""
+        return asyncio.run(self.approve(run_id, decision))
+
     def replay_sync(self, run_id: str) -> RunResult:
         """`replay` for code without an event loop."""
         return asyncio.run(self.replay(run_id))
@@ -163,8 +200,9 @@ class Agent:
     async def _drive(
         self, run_id: str, goal: str, *, plan: Plan | None, on_event: EventListener | None,
         resume: bool = False, journal: Any = None, replay: bool = False,
+        decisions: dict[str, bool] | None = None,
     ) -> None:
-        from agentkit.graph import builder
+        from agentkit.graph import builder, pending_interrupts, resume_with
 
         store = self.store
         client = ModelClient(default=self.model, roles=self.roles, aliases=self.aliases)
@@ -188,15 +226,24 @@ class Agent:
         async with open_checkpointer(store.url) as saver:
             graph = builder().compile(checkpointer=saver)
             started = resume and (await saver.aget_tuple(config)) is not None
+            if decisions is not None:
+                graph_input: Any = resume_with(decisions)
+            else:
+                graph_input = None if started else {"run_id": run_id}
             try:
                 # "sync": each step's checkpoint is on disk before the next step starts, so a
                 # kill -9 loses at most the step in flight.
-                await graph.ainvoke(None if started else {"run_id": run_id}, config, context=ctx,
-                                    durability="sync")
+                await graph.ainvoke(graph_input, config, context=ctx, durability="sync")
+                waiting = await pending_interrupts(graph, config)
             except BaseException as e:
-                store.finish_run(run_id, "interrupted" if isinstance(e, asyncio.CancelledError | KeyboardInterrupt) else "failed",
-                                 answer=None, error=f"{type(e).__name__}: {e}")
+                status = "interrupted" if isinstance(
+                    e, asyncio.CancelledError | KeyboardInterrupt) else "failed"
+                store.finish_run(run_id, status, answer=None, error=f"{type(e).__name__}: {e}")
                 raise
+            for item in waiting:
+                store.add_event(run_id, "approval_requested", item, subtask_id=item["subtask_id"])
+            if waiting:
+                store.finish_run(run_id, "awaiting_approval", answer=None)
 
     def result(self, run_id: str) -> RunResult:
         """The recorded result of a run."""
@@ -207,5 +254,12 @@ class Agent:
             run_id=run["id"], status=run["status"], answer=run["answer"],
             plan=found[1] if found else None, plan_version=found[0] if found else 0,
             subtasks=store.get_subtasks(run["id"]), usage=store.usage(run["id"]),
-            error=run["error"],
+            error=run["error"], approvals=_pending_approvals(store, run["id"]),
         )
+
+
+def _pending_approvals(store: Store, run_id: str) -> list[dict[str, Any]]:
+    events = store.get_events(run_id)
+    given = {e["data"]["id"] for e in events if e["kind"] == "approval_given"}
+    return [e["data"] for e in events
+            if e["kind"] == "approval_requested" and e["data"]["id"] not in given]

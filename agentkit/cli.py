@@ -85,6 +85,8 @@ def run(
         else:
             with LiveView(_console()) as view:
                 result = agent.run_sync(goal, plan=saved, on_event=view.on_event)
+        while result.status == "awaiting_approval" and not as_json:
+            result = agent.approve_sync(result.run_id, _ask(result.approvals))
     except AgentkitError as e:
         _fail(e)
         return
@@ -94,6 +96,44 @@ def run(
         from agentkit.cli_view import print_result
 
         print_result(_console(), result)
+    if result.status != "completed":
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+def _ask(approvals: list[dict[str, Any]]) -> dict[str, bool]:
+    """Ask yes or no for each tool call that waits on approval."""
+    return {
+        item["id"]: typer.confirm(
+            f"Allow {item['name']}({item['arguments']}) in subtask {item['subtask_id']}?"
+        )
+        for item in approvals
+    }
+
+
+@app.command()
+def approve(
+    run_id: str,
+    deny: Annotated[bool, typer.Option("--deny", help="Deny instead of allowing.")] = False,
+    ask: Annotated[bool, typer.Option("--ask", help="Ask yes or no for each pending call.")] = False,
+    tools: Annotated[list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Allow (or --deny) the tool calls a paused run waits on, and continue it."""
+    from agentkit import Agent, Budget, load_tools
+    from agentkit.cli_view import print_result
+    from agentkit.store import Store
+
+    try:
+        run = Store(db).get_run(run_id)
+        agent = Agent(run["model"], tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
+                      db=db, workspace=run["workspace"],
+                      budget=Budget.model_validate(run["settings"].get("budget", {})))
+        pending = agent.result(run["id"]).approvals
+        result = agent.approve_sync(run["id"], _ask(pending) if ask else not deny)
+    except AgentkitError as e:
+        _fail(e)
+        return
+    print_result(_console(), result)
     if result.status != "completed":
         raise typer.Exit(EXIT_INCOMPLETE)
 

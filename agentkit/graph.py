@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Send
+from langgraph.types import Command, Send, interrupt
 
 from agentkit.errors import BudgetExceeded, ModelError
 from agentkit.execution.executor import execute
@@ -227,7 +227,8 @@ async def executor_node(item: ExecutorInput, runtime: Runtime[RunContext]) -> di
             subtask, goal=ctx.goal, plan_text=_plan_text(found[1]),
             ledger_text=Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id)).render(),
             client=ctx.client, tools=ctx.tools, ctx=ctx.tool_context(subtask.id),
-            record_tool=ctx.record_tool_call, context=ctx.context, through=ctx.through_journal,
+            record_tool=ctx.record_tool_call, context=ctx.context,
+            through=functools.partial(ctx.through_journal, approve=_approve),
             before_tool=ctx.meter.check,
         )
     except BudgetExceeded as e:
@@ -245,6 +246,25 @@ async def executor_node(item: ExecutorInput, runtime: Runtime[RunContext]) -> di
         subtask_id=subtask.id,
     )
     return {"statuses": {subtask.id: subtask.status}}
+
+
+def _approve(request: dict[str, Any]) -> bool:
+    """Pause the run (a LangGraph interrupt) until a person allows or denies this tool call.
+
+    When the run resumes, this node runs again from its start; the journal serves the calls it
+    had already made, and here `interrupt` returns the decision.
+    """
+    return bool(interrupt({"kind": "approval", **request}))
+
+
+def resume_with(decisions: dict[str, bool]) -> Command:
+    """The input that resumes a paused run with a decision per interrupt id."""
+    return Command(resume=decisions)
+
+
+async def pending_interrupts(graph: Any, config: dict[str, Any]) -> list[dict[str, Any]]:
+    snapshot = await graph.aget_state(config)
+    return [{"id": i.id, **i.value} for i in snapshot.interrupts]
 
 
 def _plan_text(plan: Any) -> str:

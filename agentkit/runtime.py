@@ -17,11 +17,13 @@ from agentkit.store.journal import Journal, tool_key
 
 from agentkit.tools import ToolContext, ToolResult, Toolset
 
+DENIED = "The user denied this call of {name!r}; do not call it again with the same arguments."
 IN_DOUBT = (
     "This call of {name!r} was in flight when the run stopped; whether it took effect is unknown, "
     "so it was not repeated. Check the current state before calling it again."
 )
 
+Approver = Callable[[dict[str, Any]], bool]
 EventListener = Callable[[str, dict[str, Any]], None]
 
 
@@ -97,25 +99,34 @@ class RunContext:
         )
 
     async def through_journal(
-        self, subtask_id: str, call: ToolCall, run: Callable[[], Awaitable[ToolResult]]
+        self, subtask_id: str, call: ToolCall, run: Callable[[], Awaitable[ToolResult]],
+        *, approve: Approver | None = None,
     ) -> ToolResult:
-        """Run a tool call, unless the record already has its result or it is in doubt."""
+        """Run a tool call — unless the record has its result, it is in doubt, or it is denied.
+
+        A `tool_started` event precedes every real execution, so a call cut off by a crash is
+        known to be in flight when the run resumes.
+        """
         arguments = call.arguments_json()
-        self.event("tool_started", {"call_id": call.id, "name": call.name,
-                                    "arguments": arguments}, subtask_id=subtask_id)
+        started = {"call_id": call.id, "name": call.name, "arguments": arguments}
         served = None if self.journal is None else self.journal.tool(
             subtask_id, call.id, call.name, arguments)
-        if served is None:
-            return await run()
-        if served["status"] == "in_doubt":
-            tool = self.tools.get(call.name)
-            if tool is not None and tool.idempotent:
-                return await run()
+        if served is not None and served["status"] != "in_doubt":
+            if self.client.record_served:  # replay: a new run mirrors the original's events
+                self.event("tool_started", started, subtask_id=subtask_id)
+            else:  # resume: the row is already recorded
+                self._unrecorded.add(tool_key(subtask_id, call.id, call.name, arguments))
+            return ToolResult(status=served["status"], content=served["result"],
+                              latency_ms=served["latency_ms"])
+        tool = self.tools.get(call.name)
+        if served is not None and not (tool is not None and tool.idempotent):
             return ToolResult(status="error", content=IN_DOUBT.format(name=call.name))
-        if not self.client.record_served:  # resume: the row is already there
-            self._unrecorded.add(tool_key(subtask_id, call.id, call.name, arguments))
-        return ToolResult(status=served["status"], content=served["result"],
-                          latency_ms=served["latency_ms"])
+        if tool is not None and tool.needs_approval and approve is not None:
+            request = {"subtask_id": subtask_id, **started}
+            if not approve(request):
+                return ToolResult(status="denied", content=DENIED.format(name=call.name))
+        self.event("tool_started", started, subtask_id=subtask_id)
+        return await run()
 
     def __post_init__(self) -> None:
         if self.context is None:

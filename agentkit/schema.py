@@ -7,13 +7,15 @@ grammar cannot repeat itself until it hits its token limit.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Difficulty = Literal["trivial", "easy", "medium", "hard"]
 SubtaskStatus = Literal["pending", "running", "done", "failed", "skipped"]
-RunStatus = Literal["running", "completed", "failed", "budget_exhausted", "interrupted"]
+RunStatus = Literal[
+    "running", "completed", "failed", "budget_exhausted", "interrupted", "awaiting_approval"
+]
 Role = Literal[
     "strategist", "decomposer", "executor", "monitor", "summarizer", "judge", "thinker", "finalizer"
 ]
@@ -163,3 +165,5 @@ class RunResult(BaseModel):
     subtasks: list[Subtask]
     usage: Usage
     error: str | None = None
+    # Tool calls waiting for a person's decision (status `awaiting_approval`); see Agent.approve.
+    approvals: list[dict[str, Any]] = []

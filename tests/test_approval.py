@@ -1,0 +1,105 @@
+"""Tools that need approval pause the run; a decision resumes it; a denial reaches the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentkit import Agent, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall, ToolContext, UserError, tool
+from agentkit.store import Store
+
+PLAN = Plan(strategy="deploy", steps=[PlanStep(id="s1", title="Deploy the site")])
+
+
+@tool(needs_approval=True)
+def deploy(target: str, ctx: ToolContext) -> str:
+    """Deploy to a target (changes the world: needs a person's approval).
+
+    Args:
+        target: where to deploy.
+    """
+    with open(ctx.resolve("deployments.txt"), "a") as f:
+        f.write(target + "\n")
+    return f"deployed to {target}"
+
+
+def operator(request: ModelRequest) -> object:
+    if request.role == "strategist":
+        return PLAN
+    if request.role == "finalizer":
+        return request.last_user_text.rsplit("Deploy the site: ", 1)[-1]
+    results = [m["content"] for m in request.messages if m["role"] == "tool"]
+    if not results:
+        return ToolCall(name="deploy", arguments={"target": "production"})
+    return ToolCall(name="finish", arguments={"result": results[-1]})
+
+
+def _agent(model: FunctionModel, db: str, workspace: Path) -> Agent:
+    return Agent(model, tools=[deploy], db=db, workspace=workspace)
+
+
+async def test_run_pauses_then_an_approval_runs_the_tool_once(db: str, workspace: Path) -> None:
+    model = FunctionModel(operator)
+    agent = _agent(model, db, workspace)
+
+    paused = await agent.run("Deploy the site")
+
+    assert paused.status == "awaiting_approval"
+    assert [(a["name"], a["arguments"]) for a in paused.approvals] == [
+        ("deploy", '{"target": "production"}')]
+    assert not (workspace / "deployments.txt").exists()
+    calls_before = len(model.requests)
+
+    done = await agent.approve(paused.run_id, True)
+
+    assert done.status == "completed"
+    assert done.answer == "deployed to production"
+    assert (workspace / "deployments.txt").read_text() == "production\n"
+    # The executor's first call was served from the record, not asked again.
+    assert [r.role for r in model.requests[calls_before:]] == ["executor", "finalizer"]
+    assert done.approvals == []
+    statuses = [c["status"] for c in Store(db).get_tool_calls(done.run_id) if c["name"] == "deploy"]
+    assert statuses == ["ok"]
+
+
+async def test_a_denial_goes_back_to_the_model(db: str, workspace: Path) -> None:
+    agent = _agent(FunctionModel(operator), db, workspace)
+    paused = await agent.run("Deploy the site")
+
+    done = await agent.approve(paused.run_id, {paused.approvals[0]["id"]: False})
+
+    assert done.status == "completed"
+    assert not (workspace / "deployments.txt").exists()
+    call = next(c for c in Store(db).get_tool_calls(done.run_id) if c["name"] == "deploy")
+    assert call["status"] == "denied" and "The user denied this call of 'deploy'" in call["result"]
+    assert "denied" in (done.answer or "")
+
+
+async def test_only_a_paused_run_takes_a_decision(db: str, workspace: Path) -> None:
+    agent = _agent(FunctionModel(operator), db, workspace)
+    paused = await agent.run("Deploy the site")
+    with pytest.raises(UserError, match="no pending approval"):
+        await agent.approve(paused.run_id, {"nope": True})
+    done = await agent.approve(paused.run_id)
+    with pytest.raises(UserError, match="is 'completed', not awaiting approval"):
+        await agent.approve(done.run_id)
+
+
+def test_cli_asks_yes_or_no(db: str, workspace: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from agentkit.cli import app
+
+    tools_file = tmp_path / "deploy_tools.py"
+    tools_file.write_text(
+        "from tests.test_approval import deploy\n"
+    )
+    model = FunctionModel(operator)
+    result = CliRunner().invoke(
+        app, ["run", "Deploy the site", "--model", model.model_name, "--tools", str(tools_file),
+              "--db", db, "--workspace", str(workspace)], input="y\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Allow deploy" in result.output
+    assert (workspace / "deployments.txt").read_text() == "production\n"
