@@ -88,9 +88,7 @@ class Agent:
         store = self.store
         run_id = store.create_run(
             goal=goal.strip(), model=self.model, workspace=str(self.workspace.resolve()),
-            settings={"roles": self.roles, "aliases": self.aliases,
-                      "budget": self.budget.model_dump(), "tools": self.tools.names,
-                      "max_concurrency": self.max_concurrency},
+            settings=self._settings(),
         )
         await self._drive(run_id, goal.strip(), plan=plan, on_event=on_event)
         return self.result(run_id)
@@ -148,9 +146,49 @@ class Agent:
                           replay=True)
         return self.result(new_id)
 
+    def _settings(self) -> dict[str, Any]:
+        return {"roles": self.roles, "aliases": self.aliases, "budget": self.budget.model_dump(),
+                "tools": self.tools.names, "max_concurrency": self.max_concurrency}
+
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
         return asyncio.run(self.run(goal, **kwargs))
+
+    async def fork(
+        self, run_id: str, version: int, *, on_event: EventListener | None = None
+    ) -> RunResult:
+        """Start a new run from plan `version` of a run and the work done up to that version.
+
+        Subtasks finished under versions up to `version` are carried over as done (not redone);
+        the new run uses this agent's model, tools and budget.
+        """
+        store = self.store
+        original = store.get_run(run_id)
+        found = store.get_plan(original["id"], version)
+        if found is None:
+            known = [v["version"] for v in store.plan_versions(original["id"])]
+            raise UserError(f"run {original['id']!r} has no plan version {version}; it has {known}")
+        self._check(original["goal"])
+        new_id = store.create_run(
+            goal=original["goal"], model=self.model, workspace=str(self.workspace.resolve()),
+            settings={**self._settings(), "fork_of": original["id"], "fork_version": version},
+            parent_run_id=original["id"],
+        )
+        carried = [
+            s.model_copy(update={"plan_version": 0})
+            for s in store.get_subtasks(original["id"])
+            if s.status == "done" and s.plan_version <= version
+        ]
+        store.save_subtasks(new_id, carried)
+        store.add_event(new_id, "forked", {"run": original["id"], "version": version,
+                                           "carried": [s.id for s in carried]})
+        await self._drive(new_id, original["goal"], plan=found[1], on_event=on_event,
+                          plan_trigger="fork")
+        return self.result(new_id)
+
+    def fork_sync(self, run_id: str, version: int) -> RunResult:
+        """`fork` for code without an event loop."""
+        return asyncio.run(self.fork(run_id, version))
 
     async def approve(
         self, run_id: str, decision: bool | dict[str, bool] = True,
@@ -200,7 +238,7 @@ class Agent:
     async def _drive(
         self, run_id: str, goal: str, *, plan: Plan | None, on_event: EventListener | None,
         resume: bool = False, journal: Any = None, replay: bool = False,
-        decisions: dict[str, bool] | None = None,
+        decisions: dict[str, bool] | None = None, plan_trigger: str = "plan_file",
     ) -> None:
         from agentkit.graph import builder, pending_interrupts, resume_with
 
@@ -210,7 +248,7 @@ class Agent:
             run_id=run_id, goal=goal, store=store, client=client, tools=self.tools,
             workspace=self.workspace.resolve(), budget=self.budget,
             meter=Meter(budget=self.budget, usage=store.usage(run_id)),
-            listener=on_event, initial_plan=plan,
+            listener=on_event, initial_plan=plan, initial_trigger=plan_trigger,
         )
         client.observer = ctx.record_model_call
         client.before_call = ctx.meter.check

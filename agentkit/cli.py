@@ -170,6 +170,36 @@ def resume(
 
 
 @app.command()
+def fork(
+    run_id: str,
+    version: Annotated[int, typer.Option(help="The plan version to start from.")],
+    model: Annotated[str | None, typer.Option(help="Model [default: the run's].")] = None,
+    tools: Annotated[list[str] | None, typer.Option("--tools", help="Tools (as for run).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Start a new run from a plan version of RUN and the work done up to it."""
+    from agentkit import Agent, load_tools
+    from agentkit.cli_view import print_result
+    from agentkit.store import Store
+
+    try:
+        run = Store(db).get_run(run_id)
+        agent = Agent(model or run["model"], db=db, workspace=run["workspace"],
+                      tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)])
+        result = agent.fork_sync(run["id"], version)
+    except AgentkitError as e:
+        _fail(e)
+        return
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        print_result(_console(), result)
+    if result.status != "completed":
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+@app.command()
 def replay(
     run_id: str,
     tools: Annotated[list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")] = None,

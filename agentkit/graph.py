@@ -86,7 +86,8 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
     revising = state.get("plan_version", 0) > 0
     try:
         if ctx.initial_plan is not None and not revising:
-            plan, trigger, reason = ctx.initial_plan, "plan_file", "loaded from a plan file"
+            plan, trigger = ctx.initial_plan, ctx.initial_trigger
+            reason = "loaded from a plan file" if trigger == "plan_file" else f"{trigger} of a run"
         elif not revising:
             plan = await strategist.first_plan(
                 ctx.client, ctx.goal, tool_names=ctx.tools.names, budget_note=_budget_note(ctx)

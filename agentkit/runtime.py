@@ -74,6 +74,7 @@ class RunContext:
     listener: EventListener | None = None
     # Set when the run starts from a saved plan instead of asking the strategist.
     initial_plan: Any = None
+    initial_trigger: str = "plan_file"
     # Fits every executor prompt to its budget; one with the defaults is made when not given.
     context: ContextManager | None = None
 
