@@ -16,8 +16,30 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agentkit.agent import Agent
-    from agentkit.errors import AgentkitError, BudgetExceeded, ModelConfigError, ModelError, ModelRequestsBlocked, PlanFileError, RunError, StorageConfigError, StorageError, StructuredOutputError, ToolDefinitionError, ToolRetry, UserError
-    from agentkit.models import FunctionModel, ModelRequest, Reply, ScriptedModel, ToolCall, allow_model_requests, set_allow_model_requests
+    from agentkit.errors import (
+        AgentkitError,
+        BudgetExceeded,
+        ModelConfigError,
+        ModelError,
+        ModelRequestsBlocked,
+        PlanFileError,
+        RunError,
+        StorageConfigError,
+        StorageError,
+        StructuredOutputError,
+        ToolDefinitionError,
+        ToolRetry,
+        UserError,
+    )
+    from agentkit.models import (
+        FunctionModel,
+        ModelRequest,
+        Reply,
+        ScriptedModel,
+        ToolCall,
+        allow_model_requests,
+        set_allow_model_requests,
+    )
     from agentkit.schema import Budget, Effort, Plan, PlanStep, RunResult, Subtask, Usage
     from agentkit.store import Store
     from agentkit.tools import Tool, ToolContext, Toolset, load_tools, tool

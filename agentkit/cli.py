@@ -12,7 +12,10 @@ import typer
 from agentkit.errors import AgentkitError, UserError
 
 app = typer.Typer(
-    name="agentkit", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="agentkit",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
     help="Long-horizon agents that plan explicitly. Runs are recorded in a database.",
 )
 runs_app = typer.Typer(no_args_is_help=True, help="Inspect recorded runs.")
@@ -24,7 +27,9 @@ app.add_typer(plans_app, name="plans")
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database file or URL [default: $AGENTKIT_DB or ~/.agentkit/agentkit.db]"),
+    typer.Option(
+        "--db", help="Database file or URL [default: $AGENTKIT_DB or ~/.agentkit/agentkit.db]"
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DEFAULT_PACKS = ["files", "shell", "python"]
@@ -51,15 +56,36 @@ def _fail(error: Exception) -> None:
 
 @app.command()
 def run(
-    goal: Annotated[str | None, typer.Argument(help="What the agent should achieve (optional with --plan when the file has a goal).")] = None,
-    plan: Annotated[Path | None, typer.Option("--plan", help="Run this saved plan file instead of asking for a first plan.")] = None,
-    frozen_plan: Annotated[bool, typer.Option("--frozen-plan", help="With --plan: never revise the plan.")] = False,
-    model: Annotated[str, typer.Option(help="LiteLLM model string, passed through unchanged.")] = "local/smollm2",
+    goal: Annotated[
+        str | None,
+        typer.Argument(
+            help="What the agent should achieve (optional with --plan when the file has a goal)."
+        ),
+    ] = None,
+    plan: Annotated[
+        Path | None,
+        typer.Option("--plan", help="Run this saved plan file instead of asking for a first plan."),
+    ] = None,
+    frozen_plan: Annotated[
+        bool, typer.Option("--frozen-plan", help="With --plan: never revise the plan.")
+    ] = False,
+    model: Annotated[
+        str, typer.Option(help="LiteLLM model string, passed through unchanged.")
+    ] = "local/smollm2",
     workspace: Annotated[Path, typer.Option(help="Folder the tools work in.")] = Path("."),
-    tools: Annotated[list[str] | None, typer.Option("--tools", help="Built-in pack (files, shell, python), .py file or folder; repeatable. Default: files, shell, python.")] = None,
+    tools: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tools",
+            help="A built-in pack (files, shell, python, http, search), an installed plugin, "
+            "a .py file or a folder; repeatable. Default: files, shell, python.",
+        ),
+    ] = None,
     db: DbOption = None,
     max_tokens: Annotated[int | None, typer.Option(help="Token budget of the run.")] = None,
-    max_model_calls: Annotated[int | None, typer.Option(help="Model-call budget of the run.")] = None,
+    max_model_calls: Annotated[
+        int | None, typer.Option(help="Model-call budget of the run.")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Run an agent on GOAL and print its answer."""
@@ -114,8 +140,12 @@ def _ask(approvals: list[dict[str, Any]]) -> dict[str, bool]:
 def approve(
     run_id: str,
     deny: Annotated[bool, typer.Option("--deny", help="Deny instead of allowing.")] = False,
-    ask: Annotated[bool, typer.Option("--ask", help="Ask yes or no for each pending call.")] = False,
-    tools: Annotated[list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")] = None,
+    ask: Annotated[
+        bool, typer.Option("--ask", help="Ask yes or no for each pending call.")
+    ] = False,
+    tools: Annotated[
+        list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Allow (or --deny) the tool calls a paused run waits on, and continue it."""
@@ -125,9 +155,13 @@ def approve(
 
     try:
         run = Store(db).get_run(run_id)
-        agent = Agent(run["model"], tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
-                      db=db, workspace=run["workspace"],
-                      budget=Budget.model_validate(run["settings"].get("budget", {})))
+        agent = Agent(
+            run["model"],
+            tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
+            db=db,
+            workspace=run["workspace"],
+            budget=Budget.model_validate(run["settings"].get("budget", {})),
+        )
         pending = agent.result(run["id"]).approvals
         result = agent.approve_sync(run["id"], _ask(pending) if ask else not deny)
     except AgentkitError as e:
@@ -141,8 +175,12 @@ def approve(
 @app.command()
 def resume(
     run_id: str,
-    model: Annotated[str | None, typer.Option(help="Model to continue with [default: the run's].")] = None,
-    tools: Annotated[list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model to continue with [default: the run's].")
+    ] = None,
+    tools: Annotated[
+        list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -155,8 +193,9 @@ def resume(
         run = Store(db).get_run(run_id)
         toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
         budget = Budget.model_validate(run["settings"].get("budget", {}))
-        agent = Agent(model or run["model"], tools=toolsets, db=db, workspace=run["workspace"],
-                      budget=budget)
+        agent = Agent(
+            model or run["model"], tools=toolsets, db=db, workspace=run["workspace"], budget=budget
+        )
         result = agent.run_sync_resume(run["id"])
     except AgentkitError as e:
         _fail(e)
@@ -185,8 +224,12 @@ def fork(
 
     try:
         run = Store(db).get_run(run_id)
-        agent = Agent(model or run["model"], db=db, workspace=run["workspace"],
-                      tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)])
+        agent = Agent(
+            model or run["model"],
+            db=db,
+            workspace=run["workspace"],
+            tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
+        )
         result = agent.fork_sync(run["id"], version)
     except AgentkitError as e:
         _fail(e)
@@ -202,7 +245,9 @@ def fork(
 @app.command()
 def replay(
     run_id: str,
-    tools: Annotated[list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")] = None,
+    tools: Annotated[
+        list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")
+    ] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -213,21 +258,32 @@ def replay(
     try:
         store = Store(db)
         run = store.get_run(run_id)
-        agent = Agent(run["model"], tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
-                      db=db, workspace=run["workspace"])
+        agent = Agent(
+            run["model"],
+            tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
+            db=db,
+            workspace=run["workspace"],
+        )
         result = agent.replay_sync(run["id"])
         same = event_log(store, run["id"]) == event_log(store, result.run_id)
     except AgentkitError as e:
         _fail(e)
         return
-    summary = {"original": run["id"], "replay": result.run_id, "status": result.status,
-               "model_calls_made": 0, "event_log_identical": same}
+    summary = {
+        "original": run["id"],
+        "replay": result.run_id,
+        "status": result.status,
+        "model_calls_made": 0,
+        "event_log_identical": same,
+    }
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
     else:
         verdict = "identical" if same else "DIFFERENT"
-        typer.echo(f"replayed run {run['id']} as {result.run_id}: status {result.status}, "
-                   f"0 model calls, event log {verdict}")
+        typer.echo(
+            f"replayed run {run['id']} as {result.run_id}: status {result.status}, "
+            f"0 model calls, event log {verdict}"
+        )
     if not same:
         raise typer.Exit(1)
 
@@ -236,7 +292,8 @@ def event_log(store: Any, run_id: str) -> list[dict[str, Any]]:
     """A run's events without its own bookkeeping (resumes), for comparing runs."""
     return [
         {"kind": e["kind"], "subtask_id": e["subtask_id"], "data": e["data"]}
-        for e in store.get_events(run_id) if e["kind"] != "resumed"
+        for e in store.get_events(run_id)
+        if e["kind"] != "resumed"
     ]
 
 
@@ -280,8 +337,10 @@ def runs_show(run_id: str, db: DbOption = None, as_json: JsonOption = False) -> 
 
 @plans_app.command("show")
 def plans_show(
-    run_id: str, version: Annotated[int | None, typer.Option(help="Plan version [default: latest]")] = None,
-    db: DbOption = None, as_json: JsonOption = False,
+    run_id: str,
+    version: Annotated[int | None, typer.Option(help="Plan version [default: latest]")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Show a plan version of a run, with its trigger and reason."""
     from agentkit.cli_view import print_plan
@@ -367,9 +426,16 @@ def _plan_version(store: Any, run_id: str, version: int | None) -> dict[str, Any
 
 @tools_app.command("list")
 def tools_list(
-    tools: Annotated[list[str] | None, typer.Option("--tools", help=(
-        "Built-in pack (files, shell, python, http, search), installed plugin, .py file or "
-        "folder; repeatable. Default: files, shell, python."))] = None,
+    tools: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tools",
+            help=(
+                "Built-in pack (files, shell, python, http, search), installed plugin, .py file or "
+                "folder; repeatable. Default: files, shell, python."
+            ),
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List tools with their sources and signatures."""
@@ -381,8 +447,15 @@ def tools_list(
     except AgentkitError as e:
         _fail(e)
         return
-    rows = [{"name": t.name, "source": t.source, "signature": t.signature(),
-             "description": t.description.splitlines()[0]} for t in found]
+    rows = [
+        {
+            "name": t.name,
+            "source": t.source,
+            "signature": t.signature(),
+            "description": t.description.splitlines()[0],
+        }
+        for t in found
+    ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

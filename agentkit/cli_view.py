@@ -36,10 +36,17 @@ class LiveView:
     def on_event(self, kind: str, data: dict[str, Any]) -> None:
         sid = data.get("subtask_id")
         if kind == "plan":
-            self.plan_line = f"plan v{data['version']} ({data['trigger']}): {len(data['steps'])} steps"
+            self.plan_line = (
+                f"plan v{data['version']} ({data['trigger']}): {len(data['steps'])} steps"
+            )
         elif kind == "subtask":
-            self.rows[data["id"]] = {"title": data["title"], "status": "pending", "tokens": 0,
-                                     "tools": 0, "step": data["step"]}
+            self.rows[data["id"]] = {
+                "title": data["title"],
+                "status": "pending",
+                "tokens": 0,
+                "tools": 0,
+                "step": data["step"],
+            }
         elif kind == "subtask_started" and sid in self.rows:
             self.rows[sid]["status"] = "running"
         elif kind == "subtask_finished" and sid in self.rows:
@@ -58,19 +65,31 @@ class LiveView:
             table.add_column(column)
         for sid, row in self.rows.items():
             style = _STYLE.get(row["status"], "")
-            table.add_row(sid, row["step"], row["title"][:50], Text(row["status"], style=style),
-                          str(row["tokens"]), str(row["tools"]))
+            table.add_row(
+                sid,
+                row["step"],
+                row["title"][:50],
+                Text(row["status"], style=style),
+                str(row["tokens"]),
+                str(row["tools"]),
+            )
         return Group(Text(f"{self.plan_line} · {self.tokens} tokens", style="bold"), table)
 
 
 def print_result(console: Console, result: RunResult) -> None:
     style = "green" if result.status == "completed" else "red"
-    console.print(Panel(result.answer or "(no answer)", title=f"[{style}]{result.status}[/]",
-                        subtitle=f"run {result.run_id}"))
+    console.print(
+        Panel(
+            result.answer or "(no answer)",
+            title=f"[{style}]{result.status}[/]",
+            subtitle=f"run {result.run_id}",
+        )
+    )
     u = result.usage
     console.print(
         f"{u.model_calls} model calls · {u.tool_calls} tool calls · {u.total_tokens} tokens "
-        f"· ${u.cost_usd:.4f} · details: agentkit runs show {result.run_id}", highlight=False,
+        f"· ${u.cost_usd:.4f} · details: agentkit runs show {result.run_id}",
+        highlight=False,
     )
 
 
@@ -82,8 +101,13 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for r in rows:
         created = dt.datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M")
-        table.add_row(r["id"], Text(r["status"], style=_STYLE.get(r["status"], "")), r["model"],
-                      created, r["goal"][:60])
+        table.add_row(
+            r["id"],
+            Text(r["status"], style=_STYLE.get(r["status"], "")),
+            r["model"],
+            created,
+            r["goal"][:60],
+        )
     return table
 
 
@@ -109,15 +133,21 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
     console.print(f"[bold]run {run['id']}[/] · {run['status']} · {run['model']}")
     console.print(f"goal: {run['goal']}", highlight=False)
     if d["plan"]:
-        console.print(f"\n[bold]plan v{d['plan_version']}[/]: {d['plan']['strategy']}", highlight=False)
+        console.print(
+            f"\n[bold]plan v{d['plan_version']}[/]: {d['plan']['strategy']}", highlight=False
+        )
         for step in d["plan"]["steps"]:
             console.print(f"  {step['id']}. {step['title']}", highlight=False)
     table = Table(title="subtasks", show_edge=False)
     for column in ("id", "step", "status", "result"):
         table.add_column(column)
     for s in d["subtasks"]:
-        table.add_row(s["id"], s["step_id"], Text(s["status"], style=_STYLE.get(s["status"], "")),
-                      (s["result"] or "")[:70])
+        table.add_row(
+            s["id"],
+            s["step_id"],
+            Text(s["status"], style=_STYLE.get(s["status"], "")),
+            (s["result"] or "")[:70],
+        )
     console.print(table)
     tools = Table(title="tool calls", show_edge=False)
     for column in ("subtask", "tool", "status", "arguments"):
@@ -137,12 +167,15 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
 
 def print_plan(console: Console, entry: dict[str, Any]) -> None:
     plan = entry["plan"]
-    console.print(f"[bold]plan v{entry['version']}[/] ({entry['trigger']}): {entry['reason']}",
-                  highlight=False)
+    console.print(
+        f"[bold]plan v{entry['version']}[/] ({entry['trigger']}): {entry['reason']}",
+        highlight=False,
+    )
     console.print(f"strategy: {plan['strategy']}", highlight=False)
     for step in plan["steps"]:
         deps = f" (after {', '.join(step['depends_on'])})" if step["depends_on"] else ""
-        console.print(f"  {step['id']}. {step['title']}{deps} [{step['difficulty']}]",
-                      highlight=False)
+        console.print(
+            f"  {step['id']}. {step['title']}{deps} [{step['difficulty']}]", highlight=False
+        )
     for note in plan.get("failed_approaches", []):
         console.print(f"  [dim]{note}[/]", highlight=False)

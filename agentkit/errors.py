@@ -2,7 +2,7 @@
 
 ```
 AgentkitError
-├── UserError                 a mistake the user can fix: bad config, input, plan file, tool definition
+├── UserError                 a mistake the user can fix: config, input, plan file, tool
 │   ├── ModelConfigError      unknown provider/model, missing API key, missing 'local' extra
 │   ├── ToolDefinitionError   duplicate tool name, unsupported signature
 │   ├── PlanFileError         a plan file that does not parse or validate
@@ -12,7 +12,8 @@ AgentkitError
 │   │   ├── StructuredOutputError   a structured answer did not validate, even after one retry
 │   │   └── ContextOverflow         a prompt over budget even after every compaction tier
 │   ├── BudgetExceeded        a budget (tokens, cost, calls, time) is spent
-│   └── StorageError          the database failed while the run was going
+│   ├── StorageError          the database failed while the run was going
+│   └── ReplayDivergence      a replayed run asked for something its record does not hold
 └── ModelRequestsBlocked      a hosted model was called while model requests are disallowed (tests)
 
 ToolRetry                     raised by a tool to send a message back to the model (not an error)
@@ -81,6 +82,10 @@ class BudgetExceeded(RunError):
 
 class StorageError(RunError):
     """The database failed while the run was going."""
+
+
+class ReplayDivergence(RunError):
+    """A replayed run asked for something its record does not hold."""
 
 
 class ModelRequestsBlocked(AgentkitError):

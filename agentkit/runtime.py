@@ -14,7 +14,6 @@ from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Budget, Usage
 from agentkit.store import Store
 from agentkit.store.journal import Journal, tool_key
-
 from agentkit.tools import ToolContext, ToolResult, Toolset
 
 DENIED = "The user denied this call of {name!r}; do not call it again with the same arguments."

@@ -46,7 +46,9 @@ class Plan(BaseModel):
     assumptions: Annotated[list[ShortText], Field(max_length=6)] = []
     risks: Annotated[list[ShortText], Field(max_length=6)] = []
     # "tried: …, failed because …" — written by the run, so a failed approach is not retried.
-    failed_approaches: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=20)] = []
+    failed_approaches: Annotated[
+        list[Annotated[str, Field(max_length=400)]], Field(max_length=20)
+    ] = []
 
     @model_validator(mode="after")
     def _check_step_graph(self) -> Plan:

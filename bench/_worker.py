@@ -41,15 +41,22 @@ async def _one(framework: str, n: int) -> dict[str, Any]:
 
 
 async def overhead(task: dict[str, Any]) -> dict[str, Any]:
-    framework, n = task["framework"], task["n"]
+    """`sizes` (or one `n`) of one framework, in this interpreter: a warm-up, then for each size
+    `repeats[size]` runs and, for agentkit, a replay of its model calls."""
+    framework = task["framework"]
+    sizes = task.get("sizes") or [task["n"]]
+    repeats = task.get("repeats", 1)
     if task.get("warmup", True):
         await _one(framework, 3)  # warm-up: first-call imports and caches
-    runs = [await _one(framework, n) for _ in range(task.get("repeats", 1))]
-    result: dict[str, Any] = {"runs": runs}
-    if framework.startswith("agentkit") and task.get("replay", True):
-        subtasks = min(12, n) if framework == "agentkit-12" else 1
-        result["replay"] = await fw.litellm_replay(n, subtasks)
-    return result
+    results = {}
+    for n in sizes:
+        count = repeats.get(str(n), 1) if isinstance(repeats, dict) else repeats
+        result: dict[str, Any] = {"runs": [await _one(framework, n) for _ in range(count)]}
+        if framework.startswith("agentkit") and task.get("replay", True):
+            subtasks = min(12, n) if framework == "agentkit-12" else 1
+            result["replay"] = await fw.litellm_replay(n, subtasks)
+        results[str(n)] = result
+    return results if task.get("sizes") else results[str(sizes[0])]
 
 
 async def concurrency(task: dict[str, Any]) -> dict[str, Any]:

@@ -455,7 +455,7 @@ def run(size: str = "full") -> dict[str, Any]:
         "runs). Executors fail a step by exhausting agentkit's limits (3 steps for a trivial "
         "subtask, 3 tool errors in a row): agentkit has no explicit 'give up' action. The "
         "plain loop uses the same model and the same limits, and goes on after a failed step. "
-        f"world_change=False rows are the no-change control. Same seeds for every strategy, "
+        "world_change=False rows are the no-change control. Same seeds for every strategy, "
         "so runs are paired; with few seeds the rates are coarse."
     )
     return {"name": "strategy", "title": "Plan revision vs a plain tool loop: Blocksworld "

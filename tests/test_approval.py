@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from agentkit import Agent, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall, ToolContext, UserError, tool
+from agentkit import (
+    Agent,
+    FunctionModel,
+    ModelRequest,
+    Plan,
+    PlanStep,
+    ToolCall,
+    ToolContext,
+    UserError,
+    tool,
+)
 from agentkit.store import Store
 
 PLAN = Plan(strategy="deploy", steps=[PlanStep(id="s1", title="Deploy the site")])

@@ -27,8 +27,12 @@ GOAL = "Create hello.py that prints the first 10 primes, then run it"
 @pytest.fixture
 def earlier_run(db: str, workspace: Path) -> str:
     """A finished run recorded before the bad input arrives."""
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace)
+    agent = Agent(
+        FunctionModel(hello_primes),
+        tools=[load_tools("files"), load_tools("shell")],
+        db=db,
+        workspace=workspace,
+    )
     return agent.run_sync(GOAL).run_id
 
 
@@ -118,7 +122,9 @@ def test_unsupported_database_url(workspace: Path) -> None:
         Agent(FunctionModel(hello_primes), db="mysql://x", workspace=workspace).run_sync(GOAL)
 
 
-def test_cli_prints_one_clear_line_and_exit_code_2(db: str, workspace: Path, earlier_run: str) -> None:
+def test_cli_prints_one_clear_line_and_exit_code_2(
+    db: str, workspace: Path, earlier_run: str
+) -> None:
     result = CliRunner().invoke(
         app, ["run", "", "--workspace", str(workspace), "--db", db, "--model", "local/smollm2"]
     )

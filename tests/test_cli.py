@@ -13,8 +13,12 @@ from tests.scripts import hello_primes
 
 
 def _run(db: str, workspace: Path) -> str:
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace)
+    agent = Agent(
+        FunctionModel(hello_primes),
+        tools=[load_tools("files"), load_tools("shell")],
+        db=db,
+        workspace=workspace,
+    )
     return agent.run_sync("Create hello.py that prints the first 10 primes, then run it").run_id
 
 
@@ -30,14 +34,20 @@ def test_runs_list_and_show_json(db: str, workspace: Path) -> None:
     assert details["run"]["status"] == "completed"
     assert details["plan_version"] == 1
     assert [s["status"] for s in details["subtasks"]] == ["done", "done"]
-    assert [c["name"] for c in details["tool_calls"]] == ["write_file", "finish", "run_shell", "finish"]
+    assert [c["name"] for c in details["tool_calls"]] == [
+        "write_file",
+        "finish",
+        "run_shell",
+        "finish",
+    ]
     assert details["usage"]["model_calls"] == 6
 
 
 def test_runs_show_table_names_plan_and_answer(db: str, workspace: Path) -> None:
     run_id = _run(db, workspace)
-    shown = CliRunner().invoke(app, ["runs", "show", run_id[:6], "--db", db],
-                               env={"COLUMNS": "120"})
+    shown = CliRunner().invoke(
+        app, ["runs", "show", run_id[:6], "--db", db], env={"COLUMNS": "120"}
+    )
     assert shown.exit_code == 0
     assert "plan v1" in shown.output and "Write hello.py" in shown.output
     assert "[2, 3, 5, 7, 11, 13, 17, 19, 23, 29]" in shown.output

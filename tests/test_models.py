@@ -20,8 +20,9 @@ async def test_invalid_plan_is_retried_once_with_the_error_shown(db: str, worksp
         return hello_primes(request)
 
     model = FunctionModel(script)
-    agent = Agent(model, tools=[load_tools("files"), load_tools("shell")], db=db,
-                  workspace=workspace)
+    agent = Agent(
+        model, tools=[load_tools("files"), load_tools("shell")], db=db, workspace=workspace
+    )
     result = await agent.run(GOAL)
 
     assert result.status == "completed"
@@ -48,9 +49,16 @@ async def test_garbage_twice_fails_the_run_cleanly(db: str, workspace: Path) -> 
     assert store.plan_versions(result.run_id) == []
 
 
-async def test_model_call_budget_stops_the_run_with_records_intact(db: str, workspace: Path) -> None:
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace, budget=Budget(max_model_calls=3))
+async def test_model_call_budget_stops_the_run_with_records_intact(
+    db: str, workspace: Path
+) -> None:
+    agent = Agent(
+        FunctionModel(hello_primes),
+        tools=[load_tools("files"), load_tools("shell")],
+        db=db,
+        workspace=workspace,
+        budget=Budget(max_model_calls=3),
+    )
     result = await agent.run(GOAL)
 
     assert result.status == "budget_exhausted"
@@ -63,8 +71,9 @@ async def test_model_call_budget_stops_the_run_with_records_intact(db: str, work
 
 
 async def test_scripted_model_reports_its_exhaustion(db: str, workspace: Path) -> None:
-    agent = Agent(ScriptedModel([HELLO_PLAN]), tools=[load_tools("files")], db=db,
-                  workspace=workspace)
+    agent = Agent(
+        ScriptedModel([HELLO_PLAN]), tools=[load_tools("files")], db=db, workspace=workspace
+    )
     result = await agent.run(GOAL)
     assert result.status == "failed"
     assert "has no reply left" in (result.subtasks[0].result or "")

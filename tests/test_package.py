@@ -13,20 +13,53 @@ ROOT = Path(__file__).resolve().parent.parent / "agentkit"
 
 
 def test_public_api_is_exactly_this() -> None:
-    assert sorted(agentkit.__all__) == sorted([
-        "Agent", "AgentkitError", "Budget", "BudgetExceeded", "Effort", "FunctionModel",
-        "ModelConfigError", "ModelError", "ModelRequest", "ModelRequestsBlocked", "Plan",
-        "PlanFileError", "PlanStep", "Reply", "RunError", "RunResult", "ScriptedModel",
-        "StorageConfigError", "StorageError", "Store", "StructuredOutputError", "Subtask", "Tool",
-        "ToolCall", "ToolContext", "ToolDefinitionError", "ToolRetry", "Toolset", "Usage",
-        "UserError", "allow_model_requests", "load_tools", "set_allow_model_requests", "tool",
-    ])
+    assert sorted(agentkit.__all__) == sorted(
+        [
+            "Agent",
+            "AgentkitError",
+            "Budget",
+            "BudgetExceeded",
+            "Effort",
+            "FunctionModel",
+            "ModelConfigError",
+            "ModelError",
+            "ModelRequest",
+            "ModelRequestsBlocked",
+            "Plan",
+            "PlanFileError",
+            "PlanStep",
+            "Reply",
+            "RunError",
+            "RunResult",
+            "ScriptedModel",
+            "StorageConfigError",
+            "StorageError",
+            "Store",
+            "StructuredOutputError",
+            "Subtask",
+            "Tool",
+            "ToolCall",
+            "ToolContext",
+            "ToolDefinitionError",
+            "ToolRetry",
+            "Toolset",
+            "Usage",
+            "UserError",
+            "allow_model_requests",
+            "load_tools",
+            "set_allow_model_requests",
+            "tool",
+        ]
+    )
     for name in agentkit.__all__:
         assert getattr(agentkit, name) is not None
 
 
 def test_import_agentkit_does_not_import_litellm_or_langgraph() -> None:
-    code = "import sys, agentkit; print(sorted(m for m in ('litellm', 'langgraph', 'llama_cpp') if m in sys.modules))"
+    code = (
+        "import sys, agentkit; "
+        "print(sorted(m for m in ('litellm', 'langgraph', 'llama_cpp') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

@@ -31,16 +31,23 @@ def test_shipped_plans_load(name: str) -> None:
 def test_export_then_run_uses_the_same_plan_without_the_strategist(
     db: str, workspace: Path, tmp_path: Path
 ) -> None:
-    first = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace).run_sync(GOAL)
+    first = Agent(
+        FunctionModel(hello_primes),
+        tools=[load_tools("files"), load_tools("shell")],
+        db=db,
+        workspace=workspace,
+    ).run_sync(GOAL)
     out = tmp_path / "hello.yaml"
-    exported = CliRunner().invoke(app, ["plans", "export", first.run_id, "-o", str(out), "--db", db])
+    exported = CliRunner().invoke(
+        app, ["plans", "export", first.run_id, "-o", str(out), "--db", db]
+    )
     assert exported.exit_code == 0, exported.output
 
     model = FunctionModel(hello_primes)
     plan, goal = plan_file.load(out)
-    again = Agent(model, tools=[load_tools("files"), load_tools("shell")], db=db,
-                  workspace=workspace).run_sync(goal or "", plan=plan)
+    again = Agent(
+        model, tools=[load_tools("files"), load_tools("shell")], db=db, workspace=workspace
+    ).run_sync(goal or "", plan=plan)
 
     assert again.status == "completed"
     assert again.plan == first.plan
@@ -53,9 +60,20 @@ def test_cli_runs_a_plan_file(db: str, workspace: Path) -> None:
     # A plan file whose steps the scripted model can carry out (it follows titles).
     plan, _ = plan_file.load(PLANS / "fix_failing_test.yaml")
     assert plan.steps[0].id == "reproduce"
-    result = CliRunner().invoke(app, ["run", "--plan", str(PLANS / "fix_failing_test.yaml"),
-                                      "--model", "scripted/nope", "--db", db,
-                                      "--workspace", str(workspace)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--plan",
+            str(PLANS / "fix_failing_test.yaml"),
+            "--model",
+            "scripted/nope",
+            "--db",
+            db,
+            "--workspace",
+            str(workspace),
+        ],
+    )
     assert result.exit_code == 2
     assert "no scripted model named 'nope'" in result.output
 
@@ -65,10 +83,16 @@ def test_cli_runs_a_plan_file(db: str, workspace: Path) -> None:
     [
         ("strategy: x\nsteps: [\n", r"is not valid YAML at line 3"),
         ("- just\n- a list\n", r"must be a mapping with 'strategy' and 'steps'; found list"),
-        ("strategy: x\nsteps:\n- {id: build, title: Build}\n- {id: deploy, title: Deploy, depends_on: [biuld]}\n",
-         r"step 2 \('deploy'\) depends on 'biuld', which is not an earlier step; earlier steps: 'build'"),
-        ("strategy: x\nsteps:\n- {id: a, title: A, colour: red}\n",
-         r"step 1 \('a'\), field 'colour': unknown field; remove it"),
+        (
+            "strategy: x\nsteps:\n- {id: build, title: Build}\n"
+            "- {id: deploy, title: Deploy, depends_on: [biuld]}\n",
+            r"step 2 \('deploy'\) depends on 'biuld', which is not an earlier step; "
+            r"earlier steps: 'build'",
+        ),
+        (
+            "strategy: x\nsteps:\n- {id: a, title: A, colour: red}\n",
+            r"step 1 \('a'\), field 'colour': unknown field; remove it",
+        ),
         ("strategy: x\nsteps:\n- {id: a}\n", r"step 1 \('a'\), field 'title': missing; add it"),
         ("steps:\n- {id: a, title: A}\n", r"strategy: missing; add it"),
     ],
@@ -82,7 +106,9 @@ def test_bad_plan_files(tmp_path: Path, text: str, expected: str) -> None:
 
 
 def test_missing_plan_file_via_cli(db: str, workspace: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["run", "--plan", str(tmp_path / "none.yaml"), "--db", db,
-                                      "--workspace", str(workspace)])
+    result = CliRunner().invoke(
+        app,
+        ["run", "--plan", str(tmp_path / "none.yaml"), "--db", db, "--workspace", str(workspace)],
+    )
     assert result.exit_code == 2
     assert "none.yaml' cannot be read" in result.output

@@ -21,8 +21,12 @@ GOAL = "Create hello.py that prints the first 10 primes, then run it"
 
 
 def _recorded(db: str, workspace: Path) -> str:
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace)
+    agent = Agent(
+        FunctionModel(hello_primes),
+        tools=[load_tools("files"), load_tools("shell")],
+        db=db,
+        workspace=workspace,
+    )
     return agent.run_sync(GOAL).run_id
 
 
@@ -30,8 +34,9 @@ def test_replay_makes_no_model_call_and_repeats_the_event_log(db: str, workspace
     original = _recorded(db, workspace)
     (workspace / "hello.py").unlink()
     silent = FunctionModel(lambda request: pytest.fail("replay called the model"))
-    agent = Agent(silent, tools=[load_tools("files"), load_tools("shell")], db=db,
-                  workspace=workspace)
+    agent = Agent(
+        silent, tools=[load_tools("files"), load_tools("shell")], db=db, workspace=workspace
+    )
 
     result = agent.replay_sync(original)
 
@@ -48,9 +53,24 @@ def test_replay_in_a_fresh_process_is_byte_identical(db: str, workspace: Path) -
     original = _recorded(db, workspace)
     env = {**os.environ, "PYTHONHASHSEED": "12345", "AGENTKIT_ALLOW_MODEL_REQUESTS": "0"}
     done = subprocess.run(
-        [sys.executable, "-m", "agentkit.cli", "replay", original, "--db", db, "--json",
-         "--tools", "files", "--tools", "shell"],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "agentkit.cli",
+            "replay",
+            original,
+            "--db",
+            db,
+            "--json",
+            "--tools",
+            "files",
+            "--tools",
+            "shell",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
@@ -63,7 +83,11 @@ def test_replay_in_a_fresh_process_is_byte_identical(db: str, workspace: Path) -
 def test_replay_reports_the_first_divergence(db: str, workspace: Path) -> None:
     original = _recorded(db, workspace)
     # Different tools change the executor's request: the record has no such request.
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files")], db=db,
-                  workspace=workspace)
-    with pytest.raises(ReplayDivergence, match=r"replay diverged at model call 1 \(role 'strategist', subtask None\)"):
+    agent = Agent(
+        FunctionModel(hello_primes), tools=[load_tools("files")], db=db, workspace=workspace
+    )
+    with pytest.raises(
+        ReplayDivergence,
+        match=r"replay diverged at model call 1 \(role 'strategist', subtask None\)",
+    ):
         agent.replay_sync(original)

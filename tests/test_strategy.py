@@ -6,7 +6,16 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agentkit import Agent, Budget, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall, load_tools
+from agentkit import (
+    Agent,
+    Budget,
+    FunctionModel,
+    ModelRequest,
+    Plan,
+    PlanStep,
+    ToolCall,
+    load_tools,
+)
 from agentkit.cli import app
 from agentkit.store import Store
 from tests.scripts import hello_primes, subtask_title, tool_results
@@ -46,8 +55,13 @@ def worker(plans: list[Plan], *, same_args: bool = False) -> FunctionModel:
 
 
 def _agent(model: FunctionModel, db: str, workspace: Path, **budget: int) -> Agent:
-    return Agent(model, tools=[load_tools("files"), load_tools("shell")], db=db,
-                 workspace=workspace, budget=Budget(**budget))
+    return Agent(
+        model,
+        tools=[load_tools("files"), load_tools("shell")],
+        db=db,
+        workspace=workspace,
+        budget=Budget(**budget),
+    )
 
 
 async def test_failure_leads_to_a_recorded_revision_that_keeps_done_work(
@@ -61,7 +75,10 @@ async def test_failure_leads_to_a_recorded_revision_that_keeps_done_work(
     assert result.status == "completed"
     versions = Store(db).plan_versions(result.run_id)
     assert [(v["version"], v["trigger"]) for v in versions] == [(1, "initial"), (2, "failure")]
-    assert "subtask t2 ('Use the broken approach') failed: not finished within the step limit" in versions[1]["reason"]
+    assert (
+        "subtask t2 ('Use the broken approach') failed: not finished within the step limit"
+        in versions[1]["reason"]
+    )
     revised = Plan.model_validate(versions[1]["plan"])
     assert [s.id for s in revised.steps] == ["s1", "s3"]
     assert revised.failed_approaches == [
@@ -87,8 +104,12 @@ async def test_a_loop_is_detected_and_leads_to_a_new_plan(db: str, workspace: Pa
 
 
 async def test_no_revision_when_everything_succeeds(db: str, workspace: Path) -> None:
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace)
+    agent = Agent(
+        FunctionModel(hello_primes),
+        tools=[load_tools("files"), load_tools("shell")],
+        db=db,
+        workspace=workspace,
+    )
     result = await agent.run("Create hello.py that prints the first 10 primes, then run it")
 
     assert result.status == "completed"
@@ -113,8 +134,10 @@ async def test_revision_cap_stops_cleanly_with_a_partial_report(db: str, workspa
 
 
 async def test_budget_pressure_shrinks_the_plan(db: str, workspace: Path) -> None:
-    big = Plan(strategy="everything", steps=[
-        WRITE, PlanStep(id="s2", title="Extra polish", difficulty="hard"), FIXED])
+    big = Plan(
+        strategy="everything",
+        steps=[WRITE, PlanStep(id="s2", title="Extra polish", difficulty="hard"), FIXED],
+    )
     small = Plan(strategy="just the result", steps=[FIXED.model_copy(update={"depends_on": []})])
     model = worker([big, small])
     result = await _agent(model, db, workspace, max_tokens=9000).run(GOAL)

@@ -120,7 +120,8 @@ def _fill(
     if tool_calls:
         message.tool_calls = [
             ChatCompletionMessageToolCall(
-                id=c["id"], type="function",
+                id=c["id"],
+                type="function",
                 function=Function(name=c["name"], arguments=c["arguments"]),
             )
             for c in tool_calls
@@ -211,7 +212,10 @@ async def acompletion(model: str, request: ModelRequest) -> ModelResponse:
     if request.output_schema is not None:
         kwargs["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": request.output_name or "answer", "schema": request.output_schema},
+            "json_schema": {
+                "name": request.output_name or "answer",
+                "schema": request.output_schema,
+            },
         }
     for key in ("temperature", "max_tokens", "reasoning_effort"):
         if (value := getattr(request, key)) is not None:

@@ -23,7 +23,7 @@ from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
-from agentkit.errors import ModelError, ModelConfigError
+from agentkit.errors import ModelConfigError, ModelError
 from agentkit.models.base import ModelRequest, ToolCall
 from agentkit.tokens import count_messages, count_text
 

@@ -41,8 +41,10 @@ class Progress:
 def ready_subtasks(subtasks: list[Subtask], plan_version: int) -> list[Subtask]:
     done = {s.id for s in subtasks if s.status == "done"}
     return [
-        s for s in subtasks
-        if s.plan_version == plan_version and s.status == "pending"
+        s
+        for s in subtasks
+        if s.plan_version == plan_version
+        and s.status == "pending"
         and all(d in done for d in s.depends_on)
     ]
 
@@ -50,7 +52,9 @@ def ready_subtasks(subtasks: list[Subtask], plan_version: int) -> list[Subtask]:
 def repeated_failure(subtasks: list[Subtask], failed: Subtask) -> bool:
     """The same step already failed the same way under an earlier plan version."""
     return any(
-        s.id != failed.id and s.status == "failed" and s.step_id == failed.step_id
+        s.id != failed.id
+        and s.status == "failed"
+        and s.step_id == failed.step_id
         and (s.result or "") == (failed.result or "")
         for s in subtasks
     )
@@ -64,7 +68,8 @@ def decide(subtasks: list[Subtask], progress: Progress) -> Decision:
         if progress.revisions < progress.max_revisions:
             return Decision(action="revise", trigger=trigger, reason=reason)
         return Decision(
-            action="finish", trigger=trigger,
+            action="finish",
+            trigger=trigger,
             reason=f"{reason}; revision cap of {progress.max_revisions} reached",
         )
     ready = ready_subtasks(subtasks, progress.plan_version)
@@ -88,7 +93,10 @@ def _revision_needed(
             return "loop", (
                 f"step {first.step_id!r} failed again the same way: {(first.result or '')[:200]}"
             )
-        return "failure", f"subtask {first.id} ({first.title!r}) failed: {(first.result or '')[:300]}"
+        return (
+            "failure",
+            f"subtask {first.id} ({first.title!r}) failed: {(first.result or '')[:300]}",
+        )
     if progress.stalls >= progress.stall_limit:
         return "stall", f"no subtask finished in the last {progress.stalls} rounds"
     pending = [s for s in current if s.status == "pending"]

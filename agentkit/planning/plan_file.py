@@ -43,7 +43,11 @@ def schema() -> dict[str, Any]:
 
 
 def dump(plan: Plan, goal: str | None) -> str:
-    data = {"agentkit_plan": FORMAT_VERSION, "goal": goal, **plan.model_dump(exclude_defaults=False)}
+    data = {
+        "agentkit_plan": FORMAT_VERSION,
+        "goal": goal,
+        **plan.model_dump(exclude_defaults=False),
+    }
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 

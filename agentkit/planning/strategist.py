@@ -73,18 +73,29 @@ def carry_over(old: Plan, new: Plan, subtasks: list[Subtask]) -> Plan:
         if s.status == "failed" and note not in tried:
             tried.append(note)
     steps = [
-        step.model_copy(update={"depends_on": [d for d in step.depends_on if d in new_ids | set(done_ids)]})
+        step.model_copy(
+            update={"depends_on": [d for d in step.depends_on if d in new_ids | set(done_ids)]}
+        )
         for step in [*kept, *new.steps]
     ]
     return Plan.model_validate(
-        {**new.model_dump(), "steps": [s.model_dump() for s in steps],
-         "failed_approaches": tried[-20:]}
+        {
+            **new.model_dump(),
+            "steps": [s.model_dump() for s in steps],
+            "failed_approaches": tried[-20:],
+        }
     )
 
 
 async def revise(
-    client: ModelClient, goal: str, *, plan: Plan, ledger: Ledger, reason: str,
-    tool_names: list[str], budget_note: str,
+    client: ModelClient,
+    goal: str,
+    *,
+    plan: Plan,
+    ledger: Ledger,
+    reason: str,
+    tool_names: list[str],
+    budget_note: str,
 ) -> Plan:
     request = ModelRequest(
         role="strategist",
@@ -97,8 +108,7 @@ async def revise(
                     f"Current plan:\n{plan.model_dump_json(indent=1)}\n\n{ledger.render()}\n\n"
                     f"The plan must change because: {reason}\n"
                     + "".join(f"Already {a}\n" for a in plan.failed_approaches)
-                    + 
-                    "Write the revised plan. Keep the ids of steps that are done; "
+                    + "Write the revised plan. Keep the ids of steps that are done; "
                     "do not repeat a failed approach."
                 ),
             },

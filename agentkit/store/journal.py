@@ -20,16 +20,15 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
-from agentkit.errors import RunError
+from agentkit.errors import ReplayDivergence
 
-
-class ReplayDivergence(RunError):
-    """A replayed run asked for something its record does not hold."""
+__all__ = ["Journal", "RecordedCall", "ReplayDivergence", "request_key", "tool_key"]
 
 
 def request_key(role: str, subtask_id: str | None, request: dict[str, Any]) -> str:
-    text = json.dumps({"role": role, "subtask": subtask_id, "request": request},
-                      sort_keys=True, default=str)
+    text = json.dumps(
+        {"role": role, "subtask": subtask_id, "request": request}, sort_keys=True, default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -50,8 +49,12 @@ class Journal:
     """Recorded results of one run, consumed in order as the same requests come again."""
 
     def __init__(
-        self, *, model_calls: list[dict[str, Any]], tool_calls: list[dict[str, Any]],
-        in_flight: list[dict[str, Any]] = (), strict: bool = False,  # type: ignore[assignment]
+        self,
+        *,
+        model_calls: list[dict[str, Any]],
+        tool_calls: list[dict[str, Any]],
+        in_flight: list[dict[str, Any]] = (),
+        strict: bool = False,  # type: ignore[assignment]
     ) -> None:
         self.strict = strict
         self._models: dict[str, deque[RecordedCall]] = defaultdict(deque)
@@ -59,13 +62,20 @@ class Journal:
             if c["response"] is None:
                 continue
             key = request_key(c["role"], c["subtask_id"], json.loads(json.dumps(c["request"])))
-            self._models[key].append(RecordedCall(
-                model=c["model"], response=c["response"], prompt_tokens=c["prompt_tokens"],
-                completion_tokens=c["completion_tokens"], cost_usd=c["cost_usd"],
-            ))
+            self._models[key].append(
+                RecordedCall(
+                    model=c["model"],
+                    response=c["response"],
+                    prompt_tokens=c["prompt_tokens"],
+                    completion_tokens=c["completion_tokens"],
+                    cost_usd=c["cost_usd"],
+                )
+            )
         self._tools: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
         for t in tool_calls:
-            self._tools[tool_key(t["subtask_id"], t["call_id"], t["name"], t["arguments"])].append(t)
+            self._tools[tool_key(t["subtask_id"], t["call_id"], t["name"], t["arguments"])].append(
+                t
+            )
         self._in_flight = {
             tool_key(e["subtask_id"], e["call_id"], e["name"], e["arguments"]) for e in in_flight
         }
@@ -89,10 +99,16 @@ class Journal:
                 finished[key] -= 1
             else:
                 in_flight.append({**d, "subtask_id": e["subtask_id"]})
-        return cls(model_calls=store.get_model_calls(run_id), tool_calls=tool_calls,
-                   in_flight=in_flight, strict=strict)
+        return cls(
+            model_calls=store.get_model_calls(run_id),
+            tool_calls=tool_calls,
+            in_flight=in_flight,
+            strict=strict,
+        )
 
-    def model(self, role: str, subtask_id: str | None, request: dict[str, Any]) -> RecordedCall | None:
+    def model(
+        self, role: str, subtask_id: str | None, request: dict[str, Any]
+    ) -> RecordedCall | None:
         normalized = json.loads(json.dumps(request, default=str))
         queue = self._models.get(request_key(role, subtask_id, normalized))
         if queue:
@@ -106,7 +122,9 @@ class Journal:
             )
         return None
 
-    def tool(self, subtask_id: str | None, call_id: str, name: str, arguments: str) -> dict[str, Any] | None:
+    def tool(
+        self, subtask_id: str | None, call_id: str, name: str, arguments: str
+    ) -> dict[str, Any] | None:
         """The recorded result, an in-doubt marker (`{"status": "in_doubt"}`), or None."""
         key = tool_key(subtask_id, call_id, name, arguments)
         queue = self._tools.get(key)
