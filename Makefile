@@ -6,7 +6,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 GOAL ?= Create hello.py that prints the first 10 primes, then run it
 
-.PHONY: install test lint bench demo clean
+.PHONY: install test lint typecheck bench demo clean
 
 install: $(VENV)/.installed
 
@@ -17,10 +17,14 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 test: install
+	$(VENV)/bin/mypy agentkit
 	$(PY) -m pytest
 
 lint: install
 	$(VENV)/bin/ruff check agentkit tools tests bench
+
+typecheck: install
+	$(VENV)/bin/mypy agentkit
 
 bench: install
 	$(PY) -m bench

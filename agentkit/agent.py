@@ -11,7 +11,7 @@ from agentkit.errors import UserError
 from agentkit.models import DEFAULT_MODEL, ModelClient, check_model
 from agentkit.models.scripted import ScriptedBase
 from agentkit.runtime import EventListener, Meter, RunContext
-from agentkit.schema import Budget, Plan, RunResult
+from agentkit.schema import Budget, Plan, RunResult, RunStatus
 from agentkit.store import Store, open_checkpointer
 from agentkit.tools import Tool, Toolset
 
@@ -240,7 +240,7 @@ class Agent:
         resume: bool = False, journal: Any = None, replay: bool = False,
         decisions: dict[str, bool] | None = None, plan_trigger: str = "plan_file",
     ) -> None:
-        from agentkit.graph import builder, pending_interrupts, resume_with
+        from agentkit.graph import builder, pending_interrupts, resume_with, run_config
 
         store = self.store
         client = ModelClient(default=self.model, roles=self.roles, aliases=self.aliases)
@@ -256,11 +256,7 @@ class Agent:
             ctx.journal = journal
             client.journal = ctx.serve_model
             client.record_served = replay
-        config = {
-            "configurable": {"thread_id": run_id},
-            "max_concurrency": self.max_concurrency,
-            "recursion_limit": 10_000,
-        }
+        config = run_config(run_id, max_concurrency=self.max_concurrency)
         async with open_checkpointer(store.url) as saver:
             graph = builder().compile(checkpointer=saver)
             started = resume and (await saver.aget_tuple(config)) is not None
@@ -274,7 +270,7 @@ class Agent:
                 await graph.ainvoke(graph_input, config, context=ctx, durability="sync")
                 waiting = await pending_interrupts(graph, config)
             except BaseException as e:
-                status = "interrupted" if isinstance(
+                status: RunStatus = "interrupted" if isinstance(
                     e, asyncio.CancelledError | KeyboardInterrupt) else "failed"
                 store.finish_run(run_id, status, answer=None, error=f"{type(e).__name__}: {e}")
                 raise

@@ -15,6 +15,7 @@ import functools
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send, interrupt
@@ -210,13 +211,13 @@ def route(state: RunState) -> list[Send] | Literal["strategist", "finalizer"]:
     return "finalizer"
 
 
-async def executor_node(item: ExecutorInput, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    subtask = ctx.store.get_subtask(ctx.run_id, item["subtask_id"])
+    subtask = ctx.store.get_subtask(ctx.run_id, state["subtask_id"])
     if subtask.status in ("done", "failed"):
         # Finished before a crash whose checkpoint missed it: the record wins, never redo it.
         return {"statuses": {subtask.id: subtask.status}}
-    found = ctx.store.get_plan(ctx.run_id, item["plan_version"])
+    found = ctx.store.get_plan(ctx.run_id, state["plan_version"])
     assert found is not None
     if subtask.status != "running":  # "running" here: cut off by a crash, same attempt goes on
         subtask.attempts += 1
@@ -263,7 +264,16 @@ def resume_with(decisions: dict[str, bool]) -> Command:
     return Command(resume=decisions)
 
 
-async def pending_interrupts(graph: Any, config: dict[str, Any]) -> list[dict[str, Any]]:
+def run_config(run_id: str, *, max_concurrency: int) -> RunnableConfig:
+    """LangGraph's config of one run: its checkpoint thread and how many subtasks run at once."""
+    return {
+        "configurable": {"thread_id": run_id},
+        "max_concurrency": max_concurrency,
+        "recursion_limit": 10_000,
+    }
+
+
+async def pending_interrupts(graph: Any, config: RunnableConfig) -> list[dict[str, Any]]:
     snapshot = await graph.aget_state(config)
     return [{"id": i.id, **i.value} for i in snapshot.interrupts]
 
@@ -285,7 +295,7 @@ async def finalizer_node(state: RunState, runtime: Runtime[RunContext]) -> dict[
 
 
 @functools.cache
-def builder() -> StateGraph:
+def builder() -> StateGraph[RunState, RunContext, RunState, RunState]:
     """The graph, built once per process; compile it with a checkpointer per run."""
     graph = StateGraph(RunState, context_schema=RunContext)
     graph.add_node("calibrate", calibrate)

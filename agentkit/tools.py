@@ -257,7 +257,7 @@ def tool(
 class Toolset:
     """Tools by unique name. Adding a second tool with a taken name raises `ToolDefinitionError`."""
 
-    def __init__(self, tools: Iterable[Tool | Callable[..., Any]] = ()) -> None:
+    def __init__(self, tools: Iterable[Tool | Callable[..., Any] | Toolset] = ()) -> None:
         self._tools: dict[str, Tool] = {}
         for item in tools:
             self.add(item)
@@ -338,7 +338,7 @@ def _args_model(
             )
         default = ... if param.default is param.empty else param.default
         fields[param.name] = (hint, Field(default, description=docs.get(param.name)))
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         f"{tool_name}_args", __config__=ConfigDict(extra="forbid"), **fields
     )
     return context_param, model

@@ -37,6 +37,6 @@ async def open_checkpointer(url: str) -> AsyncIterator[Any]:
             f"database {url!r} needs the postgres extra: pip install 'agentkit[postgres]'"
         ) from e
     plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
-    async with AsyncPostgresSaver.from_conn_string(plain) as saver:
-        await saver.setup()
-        yield saver
+    async with AsyncPostgresSaver.from_conn_string(plain) as pg_saver:
+        await pg_saver.setup()
+        yield pg_saver

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +54,8 @@ class Journal:
         *,
         model_calls: list[dict[str, Any]],
         tool_calls: list[dict[str, Any]],
-        in_flight: list[dict[str, Any]] = (),
-        strict: bool = False,  # type: ignore[assignment]
+        in_flight: Sequence[dict[str, Any]] = (),
+        strict: bool = False,
     ) -> None:
         self.strict = strict
         self._models: dict[str, deque[RecordedCall]] = defaultdict(deque)

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from agentkit.errors import StorageError, UserError
@@ -32,6 +32,14 @@ from agentkit.store.tables import (
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    """The integer primary key of the row a single-row INSERT just wrote."""
+    key = result.inserted_primary_key
+    # Typed Optional (None for executemany); a single-row insert always has one.
+    assert key is not None
+    return int(key[0])
 
 
 class Store:
@@ -87,14 +95,14 @@ class Store:
         with self._tx() as conn:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
             if row is None:
-                row = conn.execute(
+                matches = conn.execute(
                     select(runs).where(runs.c.id.startswith(run_id))
                 ).mappings().all()
-                if len(row) != 1:
+                if len(matches) != 1:
                     raise UserError(
                         f"no run {run_id!r} in {self.url!r}; `agentkit runs list` shows the runs"
                     )
-                row = row[0]
+                row = matches[0]
         run = dict(row)
         run["settings"] = json.loads(run["settings"])
         return run
@@ -227,7 +235,7 @@ class Store:
                     latency_ms=latency_ms, created_at=time.time(),
                 )
             )
-        return int(result.inserted_primary_key[0])
+        return _inserted_id(result)
 
     def get_model_calls(self, run_id: str) -> list[dict[str, Any]]:
         with self._tx() as conn:
@@ -253,7 +261,7 @@ class Store:
                     latency_ms=latency_ms, created_at=time.time(),
                 )
             )
-        return int(res.inserted_primary_key[0])
+        return _inserted_id(res)
 
     def get_tool_calls(self, run_id: str) -> list[dict[str, Any]]:
         with self._tx() as conn:
@@ -300,7 +308,7 @@ class Store:
                     content=content, created_at=time.time(),
                 )
             )
-            masked_id = int(res.inserted_primary_key[0])
+            masked_id = _inserted_id(res)
             if fts:
                 _search.index(conn, run_id, "masked", str(masked_id), f"{name}: {content}")
         return masked_id
@@ -332,7 +340,7 @@ class Store:
                     created_at=time.time(),
                 )
             )
-            summary_id = int(res.inserted_primary_key[0])
+            summary_id = _inserted_id(res)
             if fts:
                 _search.index(conn, run_id, "summary", str(summary_id), text)
         return summary_id
