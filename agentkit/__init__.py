@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         allow_model_requests,
         set_allow_model_requests,
     )
+    from agentkit.planning.plan_file import load_plan
     from agentkit.schema import Budget, Effort, Plan, PlanStep, RunResult, Subtask, Usage
     from agentkit.store import Store
     from agentkit.tools import Tool, ToolContext, Toolset, load_tools, tool
@@ -80,6 +81,7 @@ _WHERE = {
     'Toolset': 'agentkit.tools',
     'load_tools': 'agentkit.tools',
     'tool': 'agentkit.tools',
+    'load_plan': 'agentkit.planning.plan_file',
 }
 
 
@@ -129,6 +131,7 @@ __all__ = [
     "Usage",
     "UserError",
     "allow_model_requests",
+    "load_plan",
     "load_tools",
     "set_allow_model_requests",
     "tool",

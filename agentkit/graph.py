@@ -192,7 +192,7 @@ def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
     found = {}
     for subtask in failed:
         mine = [(c["name"], c["arguments"]) for c in calls
-                if c["subtask_id"] == subtask.id and c["name"] != "finish"]
+                if c["subtask_id"] == subtask.id and c["name"] not in ("finish", "fail")]
         if (loop := monitor.looping_calls(mine)) is not None:
             found[subtask.id] = loop
     return found

@@ -46,6 +46,7 @@ def test_public_api_is_exactly_this() -> None:
             "Usage",
             "UserError",
             "allow_model_requests",
+            "load_plan",
             "load_tools",
             "set_allow_model_requests",
             "tool",

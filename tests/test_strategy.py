@@ -165,3 +165,26 @@ async def test_plans_show_and_diff(db: str, workspace: Path) -> None:
     data = json.loads(diff.output)
     assert data["added"] == ["s3"] and data["removed"] == ["s2"] and data["changed"] == []
     assert data["trigger"] == "failure" and "broken approach" in data["reason"]
+
+
+async def test_an_executor_can_report_failure_and_the_plan_is_revised(
+    db: str, workspace: Path
+) -> None:
+    check = PlanStep(id="s2", title="Check the tests", depends_on=["s1"], difficulty="trivial")
+    first = Plan(strategy="check", steps=[WRITE, check])
+    second = Plan(strategy="working", steps=[WRITE, FIXED])
+    inner = worker([first, second])
+
+    def reply(request: ModelRequest) -> object:
+        if request.role == "executor" and subtask_title(request) == "Check the tests":
+            return ToolCall(name="fail", arguments={"reason": "tests still red: 2 failed"})
+        return inner.fn(request)
+
+    result = await _agent(FunctionModel(reply), db, workspace).run(GOAL)
+
+    assert result.status == "completed"
+    failed = next(s for s in result.subtasks if s.step_id == "s2")
+    assert failed.status == "failed" and failed.result == "tests still red: 2 failed"
+    versions = Store(db).plan_versions(result.run_id)
+    assert versions[1]["trigger"] == "failure"
+    assert "tests still red: 2 failed" in versions[1]["reason"]

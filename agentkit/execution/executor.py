@@ -41,6 +41,19 @@ FINISH_SPEC: dict[str, Any] = {
         },
     },
 }
+FAIL_SPEC: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "fail",
+        "description": "Call when the subtask cannot be done this way (e.g. the tests stay red), "
+        "with the reason; the plan is then revised.",
+        "parameters": {
+            "type": "object",
+            "properties": {"reason": {"type": "string", "description": "why it failed"}},
+            "required": ["reason"],
+        },
+    },
+}
 
 
 
@@ -140,7 +153,7 @@ async def execute(
     thinking_on = effort.thinking_tools
     if context is not None:  # every prompt is fitted to the budget; `recall` brings back the rest
         tools = with_recall(tools, context)
-    specs = [*tools.specs(), FINISH_SPEC]
+    specs = [*tools.specs(), FINISH_SPEC, FAIL_SPEC]
     if thinking_on:
         specs += [THINK_PARALLEL_SPEC, THINK_LONGER_SPEC]
     tiered = effort.model in client.aliases
@@ -169,10 +182,11 @@ async def execute(
             messages.append({"role": "user", "content": "Call a tool, or finish(result)."})
             continue
         for call in response.tool_calls:
-            if call.name == "finish":
-                result = _finish_result(call)
+            if call.name in ("finish", "fail"):
+                result = _finish_result(call, "result" if call.name == "finish" else "reason")
                 record_tool(subtask.id, call, ToolResult(status="ok", content=result))
-                return Outcome(status="done", result=result, steps=step, tokens=tokens)
+                status: Literal["done", "failed"] = "done" if call.name == "finish" else "failed"
+                return Outcome(status=status, result=result, steps=step, tokens=tokens)
             if before_tool is not None:
                 before_tool()
             if thinking_on and call.name in THINKING_TOOLS:
@@ -211,7 +225,7 @@ async def execute(
     )
 
 
-def _finish_result(call: ToolCall) -> str:
+def _finish_result(call: ToolCall, key: str = "result") -> str:
     args: Any = call.arguments
     if isinstance(args, str):
         try:
@@ -219,7 +233,7 @@ def _finish_result(call: ToolCall) -> str:
         except json.JSONDecodeError:
             return args
     if isinstance(args, dict):
-        return str(args.get("result", json.dumps(args)))
+        return str(args.get(key, json.dumps(args)))
     return str(args)
 
 
@@ -228,7 +242,8 @@ async def _run_tool(
 ) -> ToolResult:
     found = tools.get(call.name)
     if found is None:
-        names = ", ".join([*tools.names, "finish", *(THINKING_TOOLS if thinking_on else ())])
+        thinking = THINKING_TOOLS if thinking_on else ()
+        names = ", ".join([*tools.names, "finish", "fail", *thinking])
         return ToolResult(
             status="invalid", content=f"Unknown tool {call.name!r}; available: {names}"
         )

@@ -87,6 +87,11 @@ def load(path: str | Path) -> tuple[Plan, str | None]:
     return plan, parsed.goal
 
 
+def load_plan(path: str | Path) -> tuple[Plan, str | None]:
+    """Read a saved plan file: `(plan, goal)`; run it with `agent.run(goal, plan=plan)`."""
+    return load(path)
+
+
 def _describe(error: ValidationError, data: dict[str, Any]) -> str:
     problems = []
     for item in error.errors()[:5]:
