@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentkit import Agent, FunctionModel, load_tools
+from agentkit import Agent, FunctionModel, ModelRequest, load_tools
 from agentkit.store import Store
 from tests.scripts import hello_primes
 
@@ -60,3 +60,36 @@ def test_run_sync_returns_the_same_result_shape(db: str, workspace: Path) -> Non
     result = agent.run_sync("Create hello.py that prints the first 10 primes, then run it")
     assert result.status == "completed"
     assert result.plan is not None and [s.id for s in result.plan.steps] == ["s1", "s2"]
+
+
+async def test_requests_are_stored_as_deltas_and_read_back_whole(db: str, workspace: Path) -> None:
+    import copy
+
+    sent: list[list[dict]] = []
+
+    def snapshot(request: ModelRequest) -> object:
+        sent.append(copy.deepcopy(request.messages))  # the executor keeps appending to its list
+        return hello_primes(request)
+
+    agent = Agent(FunctionModel(snapshot), tools=[load_tools("files"), load_tools("shell")],
+                  db=db, workspace=workspace)
+    result = await agent.run("Create hello.py that prints the first 10 primes, then run it")
+
+    store = Store(db)
+    calls = store.get_model_calls(result.run_id)
+    def plain(value: object) -> object:  # LiteLLM drops `content: None` on the way out
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    assert [plain(c["request"]["messages"]) for c in calls] == plain(sent)  # whole again
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT prefix_id, prefix_len, request FROM model_calls ORDER BY id").all()
+    second_step = rows[2]  # t1's second executor call continues its first
+    assert second_step[0] == calls[1]["id"] and second_step[1] == len(sent[1])
+    import json
+
+    assert len(json.loads(second_step[2])["messages"]) == len(sent[2]) - len(sent[1])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select
 from sqlalchemy.exc import OperationalError
 
 from agentkit.store import tables
@@ -54,7 +54,16 @@ def _v2_context_memory(conn: Connection) -> None:
         pass
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_initial, _v2_context_memory]
+def _v3_request_deltas(conn: Connection) -> None:
+    present = {c["name"] for c in inspect(conn).get_columns("model_calls")}
+    for name in ("prefix_id", "prefix_len"):
+        if name not in present:  # a database made by v1 before the columns existed
+            conn.exec_driver_sql(f"ALTER TABLE model_calls ADD COLUMN {name} INTEGER")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_initial, _v2_context_memory, _v3_request_deltas
+]
 
 
 def migrate(conn: Connection) -> int:

@@ -49,6 +49,8 @@ class Store:
         self.url = database.resolve_url(db)
         self.engine = database.create_db_engine(self.url)
         self._seq_lock = threading.Lock()
+        # The last request per (run, subtask, role), so the next is stored as a delta.
+        self._last_request: dict[tuple[str, str | None, str], tuple[int, list[Any]]] = {}
         with self._tx() as conn:
             migrations.migrate(conn)
 
@@ -225,6 +227,15 @@ class Store:
         request: dict[str, Any], response: dict[str, Any] | None, error: str | None,
         prompt_tokens: int, completion_tokens: int, cost_usd: float, latency_ms: float,
     ) -> int:
+        messages = list(request.get("messages") or [])
+        chain = (run_id, subtask_id, role)
+        prefix_id = prefix_len = None
+        previous = self._last_request.get(chain)
+        if previous is not None:
+            before = previous[1]
+            if len(messages) >= len(before) and messages[: len(before)] == before:
+                prefix_id, prefix_len = previous[0], len(before)
+                request = {**request, "messages": messages[prefix_len:]}
         with self._tx() as conn:
             result = conn.execute(
                 insert(model_calls).values(
@@ -233,9 +244,12 @@ class Store:
                     error=error, prompt_tokens=prompt_tokens,
                     completion_tokens=completion_tokens, cost_usd=cost_usd,
                     latency_ms=latency_ms, created_at=time.time(),
+                    prefix_id=prefix_id, prefix_len=prefix_len,
                 )
             )
-        return _inserted_id(result)
+        call_id = _inserted_id(result)
+        self._last_request[chain] = (call_id, messages)
+        return call_id
 
     def get_model_calls(self, run_id: str) -> list[dict[str, Any]]:
         with self._tx() as conn:
@@ -243,11 +257,20 @@ class Store:
                 select(model_calls).where(model_calls.c.run_id == run_id)
                 .order_by(model_calls.c.id)
             ).mappings().all()
-        return [
-            dict(r, request=json.loads(r["request"]),
-                 response=None if r["response"] is None else json.loads(r["response"]))
-            for r in rows
-        ]
+        full: dict[int, list[Any]] = {}
+        calls = []
+        for r in rows:
+            request = json.loads(r["request"])
+            if r["prefix_id"] is not None:
+                request["messages"] = (
+                    full[r["prefix_id"]][: r["prefix_len"]] + request["messages"]
+                )
+            full[r["id"]] = request["messages"]
+            calls.append(dict(
+                r, request=request,
+                response=None if r["response"] is None else json.loads(r["response"]),
+            ))
+        return calls
 
     def record_tool_call(
         self, run_id: str, *, subtask_id: str | None, call_id: str, name: str,

@@ -91,6 +91,10 @@ model_calls = Table(
     Column("cost_usd", Float, nullable=False, default=0.0),
     Column("latency_ms", Float, nullable=False, default=0.0),
     Column("created_at", Float, nullable=False),
+    # Requests are stored as deltas: the first `prefix_len` messages are those of call
+    # `prefix_id` (the same subtask and role), so a long tool loop grows the table linearly.
+    Column("prefix_id", Integer),
+    Column("prefix_len", Integer),
 )
 
 tool_calls = Table(
