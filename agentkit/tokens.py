@@ -7,6 +7,7 @@ is slow) so counting works with no network.
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib.util
 import json
@@ -49,19 +50,7 @@ def count_messages(
     messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
 ) -> int:
     """Tokens a chat request will take: contents, tool calls and tool schemas."""
-    total = 0
-    for message in messages:
-        total += _MESSAGE_OVERHEAD
-        content = message.get("content")
-        if isinstance(content, str):
-            total += count_text(content)
-        elif content:
-            total += count_text(json.dumps(content))
-        for call in message.get("tool_calls") or []:
-            total += count_text(json.dumps(call))
-    if tools:
-        total += count_text(json.dumps(tools))
-    return total
+    return sum(count_message(m) for m in messages) + count_tools(tools)
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -69,9 +58,27 @@ def _count_cached(text: str) -> int:
     return count_text(text)
 
 
+# Counts by message object: a tool loop re-counts its whole prompt at every step, and hashing
+# each old message's text again made that quadratic in practice. An entry holds its message, so
+# the id cannot be reused while it is cached; messages are never changed after they are built.
+_BY_OBJECT: collections.OrderedDict[int, tuple[dict[str, Any], int]] = collections.OrderedDict()
+_BY_OBJECT_MAX = 65_536
+
+
 def count_message(message: dict[str, Any]) -> int:
-    """Tokens of one chat message, as `count_messages` counts it (memoized by text: a prompt
-    that is re-counted at every step costs only its new messages)."""
+    """Tokens of one chat message, as `count_messages` counts it (memoized: a prompt that is
+    re-counted at every step costs only its new messages)."""
+    found = _BY_OBJECT.get(id(message))
+    if found is not None and found[0] is message:
+        return found[1]
+    total = _count_message(message)
+    _BY_OBJECT[id(message)] = (message, total)
+    if len(_BY_OBJECT) > _BY_OBJECT_MAX:
+        _BY_OBJECT.popitem(last=False)
+    return total
+
+
+def _count_message(message: dict[str, Any]) -> int:
     total = _MESSAGE_OVERHEAD
     content = message.get("content")
     if isinstance(content, str):

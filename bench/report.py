@@ -77,7 +77,7 @@ def _md_table(spec: dict[str, Any]) -> list[str]:
 
 def _about(module: str) -> str:
     doc = importlib.import_module(f"bench.{module}").__doc__ or ""
-    return " ".join(doc.strip().split("\n\n")[0].split())
+    return "\n\n".join(" ".join(part.split()) for part in doc.strip().split("\n\n"))
 
 
 def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:

@@ -21,6 +21,10 @@ from agentkit.models.base import ModelRequest, ModelResponse, ToolCall
 def litellm() -> Any:
     """Import and configure LiteLLM once (it takes seconds: never at `import agentkit`)."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # LiteLLM copies every request's whole history for its own logging payload (to truncate
+    # base64 images), which made each call cost O(history). agentkit records calls itself and
+    # registers no LiteLLM logging callback; 0 turns that copy off. A user may set it back.
+    os.environ.setdefault("MAX_BASE64_LENGTH_FOR_LOGGING", "0")
     import litellm as _litellm
 
     _litellm.suppress_debug_info = True

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, CursorResult, func, insert, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from agentkit.errors import StorageError, UserError
 from agentkit.schema import Plan, RunStatus, Subtask, Usage
@@ -49,6 +49,7 @@ class Store:
         self.url = database.resolve_url(db)
         self.engine = database.create_db_engine(self.url)
         self._seq_lock = threading.Lock()
+        self._next_seq: dict[str, int] = {}  # the next event number per run, after the first
         # The last request per (run, subtask, role), so the next is stored as a delta.
         self._last_request: dict[tuple[str, str | None, str], tuple[int, list[Any]]] = {}
         with self._tx() as conn:
@@ -198,20 +199,29 @@ class Store:
     def add_event(
         self, run_id: str, kind: str, data: dict[str, Any], *, subtask_id: str | None = None
     ) -> int:
-        with self._seq_lock, self._tx() as conn:
-            seq = (
-                conn.execute(
-                    select(func.max(events.c.seq)).where(events.c.run_id == run_id)
-                ).scalar()
-                or 0
-            ) + 1
-            conn.execute(
-                insert(events).values(
-                    run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
-                    data=_json(data), created_at=time.time(),
-                )
-            )
-        return seq
+        with self._seq_lock:
+            for attempt in range(2):
+                seq = self._next_seq.get(run_id) if attempt == 0 else None
+                try:
+                    with self.engine.begin() as conn:
+                        if seq is None:  # first event of this run here, or another writer
+                            last = conn.execute(
+                                select(func.max(events.c.seq)).where(events.c.run_id == run_id)
+                            ).scalar()
+                            seq = (last or 0) + 1
+                        conn.execute(insert(events).values(
+                            run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
+                            data=_json(data), created_at=time.time(),
+                        ))
+                except IntegrityError:
+                    if attempt == 0:
+                        continue  # the cached number was taken: read the log's end again
+                    raise StorageError(f"event {seq} of run {run_id!r} already exists") from None
+                except SQLAlchemyError as e:
+                    raise StorageError(f"database {self.url!r} failed: {e}") from e
+                self._next_seq[run_id] = seq + 1
+                return seq
+        raise AssertionError("unreachable")
 
     def get_events(self, run_id: str) -> list[dict[str, Any]]:
         with self._tx() as conn:
