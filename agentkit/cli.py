@@ -116,14 +116,7 @@ def run(
     except AgentkitError as e:
         _fail(e)
         return
-    if as_json:
-        typer.echo(result.model_dump_json(indent=2))
-    else:
-        from agentkit.cli_view import print_result
-
-        print_result(_console(), result)
-    if result.status != "completed":
-        raise typer.Exit(EXIT_INCOMPLETE)
+    _show(result, as_json)
 
 
 def _ask(approvals: list[dict[str, Any]]) -> dict[str, bool]:
@@ -136,136 +129,102 @@ def _ask(approvals: list[dict[str, Any]]) -> dict[str, bool]:
     }
 
 
+ToolsOption = Annotated[
+    list[str] | None,
+    typer.Option("--tools", help="The run's tools, as for run [default: files, shell, python]."),
+]
+ModelOption = Annotated[str | None, typer.Option(help="Model [default: the run's].")]
+
+
+def _agent_for(
+    run_id: str, db: str | None, tools: list[str] | None, model: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """An agent for a recorded run: its model, workspace and budget, and the given tools."""
+    from agentkit import Agent, Budget, load_tools
+    from agentkit.store import Store
+
+    run = Store(db).get_run(run_id)
+    agent = Agent(
+        model or run["model"], tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)], db=db,
+        workspace=run["workspace"],
+        budget=Budget.model_validate(run["settings"].get("budget", {})),
+    )
+    return agent, run
+
+
+def _show(result: Any, as_json: bool) -> None:
+    """Print a run's result; exit 3 when it did not complete."""
+    if as_json:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        from agentkit.cli_view import print_result
+
+        print_result(_console(), result)
+    if result.status != "completed":
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
 @app.command()
 def approve(
     run_id: str,
     deny: Annotated[bool, typer.Option("--deny", help="Deny instead of allowing.")] = False,
-    ask: Annotated[
-        bool, typer.Option("--ask", help="Ask yes or no for each pending call.")
-    ] = False,
-    tools: Annotated[
-        list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")
-    ] = None,
+    ask: Annotated[bool, typer.Option("--ask", help="Ask for each pending call.")] = False,
+    tools: ToolsOption = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Allow (or --deny) the tool calls a paused run waits on, and continue it."""
-    from agentkit import Agent, Budget, load_tools
-    from agentkit.cli_view import print_result
-    from agentkit.store import Store
-
     try:
-        run = Store(db).get_run(run_id)
-        agent = Agent(
-            run["model"],
-            tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
-            db=db,
-            workspace=run["workspace"],
-            budget=Budget.model_validate(run["settings"].get("budget", {})),
-        )
+        agent, run = _agent_for(run_id, db, tools)
         pending = agent.result(run["id"]).approvals
         result = agent.approve_sync(run["id"], _ask(pending) if ask else not deny)
     except AgentkitError as e:
         _fail(e)
         return
-    print_result(_console(), result)
-    if result.status != "completed":
-        raise typer.Exit(EXIT_INCOMPLETE)
+    _show(result, as_json)
 
 
 @app.command()
 def resume(
-    run_id: str,
-    model: Annotated[
-        str | None, typer.Option(help="Model to continue with [default: the run's].")
-    ] = None,
-    tools: Annotated[
-        list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")
-    ] = None,
-    db: DbOption = None,
+    run_id: str, model: ModelOption = None, tools: ToolsOption = None, db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Continue a run whose process died, from its last checkpoint."""
-    from agentkit import Agent, Budget, load_tools
-    from agentkit.cli_view import print_result
-    from agentkit.store import Store
-
     try:
-        run = Store(db).get_run(run_id)
-        toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
-        budget = Budget.model_validate(run["settings"].get("budget", {}))
-        agent = Agent(
-            model or run["model"], tools=toolsets, db=db, workspace=run["workspace"], budget=budget
-        )
+        agent, run = _agent_for(run_id, db, tools, model)
         result = agent.run_sync_resume(run["id"])
     except AgentkitError as e:
         _fail(e)
         return
-    if as_json:
-        typer.echo(result.model_dump_json(indent=2))
-    else:
-        print_result(_console(), result)
-    if result.status != "completed":
-        raise typer.Exit(EXIT_INCOMPLETE)
+    _show(result, as_json)
 
 
 @app.command()
 def fork(
     run_id: str,
     version: Annotated[int, typer.Option(help="The plan version to start from.")],
-    model: Annotated[str | None, typer.Option(help="Model [default: the run's].")] = None,
-    tools: Annotated[list[str] | None, typer.Option("--tools", help="Tools (as for run).")] = None,
-    db: DbOption = None,
+    model: ModelOption = None, tools: ToolsOption = None, db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Start a new run from a plan version of RUN and the work done up to it."""
-    from agentkit import Agent, load_tools
-    from agentkit.cli_view import print_result
-    from agentkit.store import Store
-
     try:
-        run = Store(db).get_run(run_id)
-        agent = Agent(
-            model or run["model"],
-            db=db,
-            workspace=run["workspace"],
-            tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
-        )
+        agent, run = _agent_for(run_id, db, tools, model)
         result = agent.fork_sync(run["id"], version)
     except AgentkitError as e:
         _fail(e)
         return
-    if as_json:
-        typer.echo(result.model_dump_json(indent=2))
-    else:
-        print_result(_console(), result)
-    if result.status != "completed":
-        raise typer.Exit(EXIT_INCOMPLETE)
+    _show(result, as_json)
 
 
 @app.command()
 def replay(
-    run_id: str,
-    tools: Annotated[
-        list[str] | None, typer.Option("--tools", help="The run's tools (as for run).")
-    ] = None,
-    db: DbOption = None,
-    as_json: JsonOption = False,
+    run_id: str, tools: ToolsOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
     """Re-run a recorded run from its record: zero model calls, no tool executed."""
-    from agentkit import Agent, load_tools
-    from agentkit.store import Store
-
     try:
-        store = Store(db)
-        run = store.get_run(run_id)
-        agent = Agent(
-            run["model"],
-            tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)],
-            db=db,
-            workspace=run["workspace"],
-        )
+        agent, run = _agent_for(run_id, db, tools)
         result = agent.replay_sync(run["id"])
-        same = event_log(store, run["id"]) == event_log(store, result.run_id)
+        same = event_log(agent.store, run["id"]) == event_log(agent.store, result.run_id)
     except AgentkitError as e:
         _fail(e)
         return
