@@ -134,6 +134,9 @@ class RunContext:
 
     def event(self, kind: str, data: dict[str, Any], *, subtask_id: str | None = None) -> None:
         self.store.add_event(self.run_id, kind, data, subtask_id=subtask_id)
+        self._tell(kind, data, subtask_id)
+
+    def _tell(self, kind: str, data: dict[str, Any], subtask_id: str | None) -> None:
         if self.listener is not None:
             self.listener(kind, {**data, "subtask_id": subtask_id})
 
@@ -146,6 +149,7 @@ class RunContext:
         prompt = response.prompt_tokens if response else 0
         completion = response.completion_tokens if response else 0
         cost = response.cost_usd if response else 0.0
+        data = {"role": request.role, "model": model, "tokens": prompt + completion, "error": error}
         self.store.record_model_call(
             self.run_id,
             subtask_id=request.subtask_id,
@@ -158,29 +162,26 @@ class RunContext:
             completion_tokens=completion,
             cost_usd=cost,
             latency_ms=(response.latency_s * 1000) if response else 0.0,
+            event=("model_call", data, request.subtask_id),
         )
+        self._tell("model_call", data, request.subtask_id)
         u = self.meter.usage
         u.prompt_tokens += prompt
         u.completion_tokens += completion
         u.cost_usd += cost
         u.model_calls += 1
-        self.event(
-            "model_call",
-            {"role": request.role, "model": model, "tokens": prompt + completion, "error": error},
-            subtask_id=request.subtask_id,
-        )
 
     def record_tool_call(self, subtask_id: str, call: ToolCall, result: ToolResult) -> None:
         key = tool_key(subtask_id, call.id, call.name, call.arguments_json())
         if key in self._unrecorded:
             self._unrecorded.discard(key)
             return
+        data = {"name": call.name, "status": result.status}
         self.store.record_tool_call(
             self.run_id, subtask_id=subtask_id, call_id=call.id, name=call.name,
             arguments=call.arguments_json(), result=result.content, status=result.status,
             latency_ms=result.latency_ms,
+            event=("tool_call", data, subtask_id),
         )
+        self._tell("tool_call", data, subtask_id)
         self.meter.usage.tool_calls += 1
-        self.event(
-            "tool_call", {"name": call.name, "status": result.status}, subtask_id=subtask_id
-        )

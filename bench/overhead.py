@@ -188,22 +188,20 @@ def _notes(rows: list[dict[str, Any]]) -> list[str]:
         )
     if out:
         out.append(
-            "Where the model client's time goes (cProfile of the replay at 200 steps, once): "
-            "LiteLLM walks the whole message history on every call — a copy for logging "
-            "(truncate_base64_in_messages, run by its background logging worker), "
-            "_remove_thought_signatures_from_messages, _process_assistant_message_tool_calls — "
-            "and agentkit's scripted provider counts every prompt token again with tiktoken "
-            "(agentkit/tokens.py count_messages). Both grow with the history, so per-step cost "
-            "grows with subtask length; bounded subtasks (the 12-subtask rows) keep it flat."
+            "Where the model client's time goes (cProfile, 500 steps): LiteLLM still walks the "
+            "history on every call (_remove_thought_signatures_from_messages, "
+            "_process_assistant_message_tool_calls, the response metadata); its logging copy of "
+            "the history is off (agentkit sets MAX_BASE64_LENGTH_FOR_LOGGING=0, as it registers "
+            "no LiteLLM logging callback). The scripted provider's token count uses a per-message "
+            "cache (agentkit/tokens.py), so only new messages are encoded."
         )
         out.append(
-            "Where agentkit's own orchestration goes (cProfile of a 100-step run, once): each "
-            "round trip writes about four separate SQLite transactions (the model call row, the "
-            "tool call row, and an event for each, every event first SELECTing max(seq)), "
-            "serializes the call's whole request (every message so far) into model_calls, and "
-            "the context manager re-counts the whole history before and after each call. The "
-            "SQLite checkpointer itself costs little (compare the in-memory rows): the executor "
-            "loop runs inside one graph node, and graph state holds ids."
+            "Where agentkit's own orchestration goes: each round trip commits three SQLite "
+            "transactions (the model call row with its event, the tool_started event, the tool "
+            "call row with its event); requests are stored as deltas of the previous call; "
+            "events are numbered in memory; the context manager's counts are cached per "
+            "message. The SQLite checkpointer itself costs little (compare the in-memory rows): "
+            "the executor loop runs inside one graph node, and graph state holds ids."
         )
         out.append(
             "Orchestration is total CPU minus the replayed model client: a difference of two "

@@ -7,9 +7,9 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, CursorResult, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -28,6 +28,8 @@ from agentkit.store.tables import (
     summaries,
     tool_calls,
 )
+
+T = TypeVar("T")
 
 
 def _json(value: Any) -> str:
@@ -199,28 +201,39 @@ class Store:
     def add_event(
         self, run_id: str, kind: str, data: dict[str, Any], *, subtask_id: str | None = None
     ) -> int:
+        return self._with_event(run_id, (kind, data, subtask_id), lambda conn: None)[1]
+
+    def _with_event(
+        self, run_id: str, event: tuple[str, dict[str, Any], str | None] | None,
+        write: Callable[[Connection], T],
+    ) -> tuple[T, int]:
+        """Run `write` and append `event` in one transaction (one commit per record)."""
         with self._seq_lock:
             for attempt in range(2):
                 seq = self._next_seq.get(run_id) if attempt == 0 else None
                 try:
                     with self.engine.begin() as conn:
-                        if seq is None:  # first event of this run here, or another writer
-                            last = conn.execute(
-                                select(func.max(events.c.seq)).where(events.c.run_id == run_id)
-                            ).scalar()
-                            seq = (last or 0) + 1
-                        conn.execute(insert(events).values(
-                            run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
-                            data=_json(data), created_at=time.time(),
-                        ))
+                        value = write(conn)
+                        if event is not None:
+                            if seq is None:  # first event of this run here, or another writer
+                                last = conn.execute(
+                                    select(func.max(events.c.seq)).where(events.c.run_id == run_id)
+                                ).scalar()
+                                seq = (last or 0) + 1
+                            kind, data, subtask_id = event
+                            conn.execute(insert(events).values(
+                                run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
+                                data=_json(data), created_at=time.time(),
+                            ))
                 except IntegrityError:
                     if attempt == 0:
                         continue  # the cached number was taken: read the log's end again
                     raise StorageError(f"event {seq} of run {run_id!r} already exists") from None
                 except SQLAlchemyError as e:
                     raise StorageError(f"database {self.url!r} failed: {e}") from e
-                self._next_seq[run_id] = seq + 1
-                return seq
+                if seq is not None:
+                    self._next_seq[run_id] = seq + 1
+                return value, seq or 0
         raise AssertionError("unreachable")
 
     def get_events(self, run_id: str) -> list[dict[str, Any]]:
@@ -236,7 +249,9 @@ class Store:
         self, run_id: str, *, subtask_id: str | None, role: str, model: str,
         request: dict[str, Any], response: dict[str, Any] | None, error: str | None,
         prompt_tokens: int, completion_tokens: int, cost_usd: float, latency_ms: float,
+        event: tuple[str, dict[str, Any], str | None] | None = None,
     ) -> int:
+        """Record a model call (and, in the same transaction, its event)."""
         messages = list(request.get("messages") or [])
         chain = (run_id, subtask_id, role)
         prefix_id = prefix_len = None
@@ -246,18 +261,16 @@ class Store:
             if len(messages) >= len(before) and messages[: len(before)] == before:
                 prefix_id, prefix_len = previous[0], len(before)
                 request = {**request, "messages": messages[prefix_len:]}
-        with self._tx() as conn:
-            result = conn.execute(
-                insert(model_calls).values(
-                    run_id=run_id, subtask_id=subtask_id, role=role, model=model,
-                    request=_json(request), response=None if response is None else _json(response),
-                    error=error, prompt_tokens=prompt_tokens,
-                    completion_tokens=completion_tokens, cost_usd=cost_usd,
-                    latency_ms=latency_ms, created_at=time.time(),
-                    prefix_id=prefix_id, prefix_len=prefix_len,
-                )
-            )
-        call_id = _inserted_id(result)
+        row = insert(model_calls).values(
+            run_id=run_id, subtask_id=subtask_id, role=role, model=model,
+            request=_json(request), response=None if response is None else _json(response),
+            error=error, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
+            cost_usd=cost_usd, latency_ms=latency_ms, created_at=time.time(),
+            prefix_id=prefix_id, prefix_len=prefix_len,
+        )
+        call_id, _ = self._with_event(
+            run_id, event, lambda conn: _inserted_id(conn.execute(row))
+        )
         self._last_request[chain] = (call_id, messages)
         return call_id
 
@@ -285,16 +298,15 @@ class Store:
     def record_tool_call(
         self, run_id: str, *, subtask_id: str | None, call_id: str, name: str,
         arguments: str, result: str, status: str, latency_ms: float,
+        event: tuple[str, dict[str, Any], str | None] | None = None,
     ) -> int:
-        with self._tx() as conn:
-            res = conn.execute(
-                insert(tool_calls).values(
-                    run_id=run_id, subtask_id=subtask_id, call_id=call_id, name=name,
-                    arguments=arguments, result=result, status=status,
-                    latency_ms=latency_ms, created_at=time.time(),
-                )
-            )
-        return _inserted_id(res)
+        """Record a tool call (and, in the same transaction, its event)."""
+        row = insert(tool_calls).values(
+            run_id=run_id, subtask_id=subtask_id, call_id=call_id, name=name,
+            arguments=arguments, result=result, status=status, latency_ms=latency_ms,
+            created_at=time.time(),
+        )
+        return self._with_event(run_id, event, lambda conn: _inserted_id(conn.execute(row)))[0]
 
     def get_tool_calls(self, run_id: str) -> list[dict[str, Any]]:
         with self._tx() as conn:
