@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from agentkit.context import ContextManager
 from agentkit.errors import UserError
 from agentkit.models import DEFAULT_MODEL, ModelClient, check_model
 from agentkit.models.scripted import ScriptedBase
@@ -35,6 +36,8 @@ class Agent:
         roles: per-role models, e.g. `{"finalizer": "openai/gpt-4.1-mini"}`.
         aliases: model tiers such as `{"fast": ..., "strong": ...}` used by calibration.
         max_concurrency: how many subtasks may run at once.
+        max_prompt_tokens: a cap on every executor prompt, on top of the subtask budget and the
+            model's context window; the context manager compacts history to stay under it.
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class Agent:
         roles: Mapping[str, ModelLike] | None = None,
         aliases: Mapping[str, ModelLike] | None = None,
         max_concurrency: int = 4,
+        max_prompt_tokens: int | None = None,
     ) -> None:
         self.model = _model_name(model)
         self.roles = {role: _model_name(m) for role, m in (roles or {}).items()}
@@ -59,6 +63,7 @@ class Agent:
         self.workspace = Path(workspace)
         self.budget = budget or Budget()
         self.max_concurrency = max_concurrency
+        self.max_prompt_tokens = max_prompt_tokens
         self._store: Store | None = None
 
     @property
@@ -148,7 +153,8 @@ class Agent:
 
     def _settings(self) -> dict[str, Any]:
         return {"roles": self.roles, "aliases": self.aliases, "budget": self.budget.model_dump(),
-                "tools": self.tools.names, "max_concurrency": self.max_concurrency}
+                "tools": self.tools.names, "max_concurrency": self.max_concurrency,
+                "max_prompt_tokens": self.max_prompt_tokens}
 
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
@@ -249,6 +255,8 @@ class Agent:
             workspace=self.workspace.resolve(), budget=self.budget,
             meter=Meter(budget=self.budget, usage=store.usage(run_id)),
             listener=on_event, initial_plan=plan, initial_trigger=plan_trigger,
+            context=ContextManager(store=store, client=client, run_id=run_id,
+                                   max_prompt_tokens=self.max_prompt_tokens),
         )
         client.observer = ctx.record_model_call
         client.before_call = ctx.meter.check

@@ -116,3 +116,62 @@ async def test_no_side_effect_is_repeated_after_a_kill(
     else:  # finished before the kill: served from the record, the model asked only once more
         assert appends[0]["status"] == "ok"
         assert [r.role for r in model.requests] == ["executor", "finalizer"]
+
+
+CRASH_POINT_RUN = """
+import sys
+from agentkit import Agent, FunctionModel
+from tests import crash_points as cp
+script, tools = {"fan_out": (cp.fan_out, [cp.append_slow]),
+                 "compaction": (cp.audit, [cp.read_record])}[sys.argv[3]]
+Agent(FunctionModel(script), tools=tools, db=sys.argv[1], workspace=sys.argv[2],
+      max_prompt_tokens=2000).run_sync("crash test")
+"""
+
+
+@pytest.mark.parametrize("point", ["fan_out", "compaction"])
+async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_result(
+    tmp_path: Path, point: str
+) -> None:
+    from tests import crash_points as cp
+
+    script, tools = {"fan_out": (cp.fan_out, [cp.append_slow]),
+                     "compaction": (cp.audit, [cp.read_record])}[point]
+    # The same run without a crash, for comparison.
+    calm = tmp_path / "calm"
+    calm.mkdir()
+    expected = await Agent(FunctionModel(script), tools=tools, db=str(tmp_path / "calm.db"),
+                           workspace=calm, max_prompt_tokens=2000).run("crash test")
+    assert expected.status == "completed"
+
+    db, workspace = str(tmp_path / "runs.db"), tmp_path / "ws"
+    workspace.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH_POINT_RUN, db, str(workspace), point], cwd=ROOT,
+        capture_output=True, text=True,
+        env={"AGENTKIT_ALLOW_MODEL_REQUESTS": "0", "PATH": "/usr/bin:/bin", "CRASH_AT": point},
+    )
+    assert done.returncode == -9, done.stderr
+    store = Store(db)
+    run_id = store.list_runs()[0]["id"]
+    calls_before = {c["id"] for c in store.get_tool_calls(run_id)}
+
+    model = FunctionModel(script)
+    result = await Agent(model, tools=tools, db=db, workspace=workspace,
+                         max_prompt_tokens=2000).resume(run_id)
+
+    assert result.status == "completed"
+    assert result.answer == expected.answer
+    names = [c["name"] for c in store.get_tool_calls(run_id)]
+    assert sorted(names) == sorted(c["name"] for c in Store(str(tmp_path / "calm.db"))
+                                   .get_tool_calls(expected.run_id))
+    new_calls = [c for c in store.get_tool_calls(run_id) if c["id"] not in calls_before]
+    if point == "fan_out":
+        assert (workspace / "ledger.txt").read_text() == "c\n"  # the append ran once
+        resumed = {r.subtask_id for r in model.requests if r.role == "executor"}
+        assert resumed == {result.subtasks[2].id}  # a and b finished before the kill
+        assert [c["name"] for c in new_calls] == ["finish"]
+    else:
+        assert "summarizer" in [r.role for r in model.requests]  # the cut-off call ran again
+        before = [c for c in store.get_tool_calls(run_id) if c["id"] in calls_before]
+        assert before and names.count("read_record") == cp.RECORDS  # none read twice
