@@ -192,7 +192,8 @@ def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
     found = {}
     for subtask in failed:
         mine = [(c["name"], c["arguments"]) for c in calls
-                if c["subtask_id"] == subtask.id and c["name"] not in ("finish", "fail")]
+                if c["subtask_id"] == subtask.id
+                and c["name"] not in ("finish", "fail", "report_contradiction")]
         if (loop := monitor.looping_calls(mine)) is not None:
             found[subtask.id] = loop
     return found
@@ -242,6 +243,7 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
         subtask.status, subtask.result = "failed", f"model error: {e}"
     else:
         subtask.status, subtask.result = outcome.status, outcome.result
+        subtask.contradiction = outcome.contradiction
     ctx.store.update_subtask(ctx.run_id, subtask)
     ctx.event(
         "subtask_finished", {"id": subtask.id, "status": subtask.status, "result": subtask.result},

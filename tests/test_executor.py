@@ -105,7 +105,8 @@ async def test_thinking_tools_are_offered_only_when_the_effort_allows(workspace:
     await run(model, workspace, [], thinking_tools=True)
     off, on = model.requests
     assert "think_parallel" not in off.tool_names and "think_longer" not in off.tool_names
-    assert {"flaky", "finish", "fail", "think_parallel", "think_longer"} == set(on.tool_names)
+    assert set(on.tool_names) == {
+        "flaky", "finish", "fail", "report_contradiction", "think_parallel", "think_longer"}
 
 
 async def test_the_model_can_call_think_parallel_and_its_tokens_count(workspace: Path) -> None:

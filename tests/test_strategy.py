@@ -188,3 +188,35 @@ async def test_an_executor_can_report_failure_and_the_plan_is_revised(
     versions = Store(db).plan_versions(result.run_id)
     assert versions[1]["trigger"] == "failure"
     assert "tests still red: 2 failed" in versions[1]["reason"]
+
+
+async def test_a_fact_contradicting_an_assumption_revises_the_plan(
+    db: str, workspace: Path
+) -> None:
+    first = Plan(strategy="read the yaml config", assumptions=["config.yaml exists"],
+                 steps=[PlanStep(id="s1", title="Read config.yaml", difficulty="trivial")])
+    second = Plan(strategy="read the toml config", assumptions=["config.toml exists"],
+                  steps=[PlanStep(id="s2", title="Read config.toml", difficulty="trivial")])
+    plans = iter([first, second])
+
+    def reply(request: ModelRequest) -> object:
+        if request.role == "strategist":
+            return next(plans)
+        if request.role == "finalizer":
+            return "read"
+        if subtask_title(request) == "Read config.yaml":
+            return ToolCall(name="report_contradiction", arguments={
+                "assumption": "config.yaml exists", "fact": "only config.toml exists"})
+        return ToolCall(name="finish", arguments={"result": "read config.toml"})
+
+    model = FunctionModel(reply)
+    result = await _agent(model, db, workspace).run(GOAL)
+
+    assert result.status == "completed"
+    versions = Store(db).plan_versions(result.run_id)
+    assert versions[1]["trigger"] == "contradiction"
+    assert "found 'only config.toml exists', which contradicts the assumption " \
+        "'config.yaml exists'" in versions[1]["reason"]
+    revise_prompt = [r for r in model.requests if r.role == "strategist"][1].last_user_text
+    assert "only config.toml exists" in revise_prompt
+    assert [(s.step_id, s.status) for s in result.subtasks] == [("s1", "failed"), ("s2", "done")]

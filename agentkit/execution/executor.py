@@ -54,6 +54,22 @@ FAIL_SPEC: dict[str, Any] = {
         },
     },
 }
+CONTRADICT_SPEC: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "report_contradiction",
+        "description": "Call when a fact you found contradicts an assumption of the plan; the "
+        "subtask stops and the plan is revised with the fact.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "assumption": {"type": "string", "description": "the plan's assumption"},
+                "fact": {"type": "string", "description": "what you found instead"},
+            },
+            "required": ["assumption", "fact"],
+        },
+    },
+}
 
 
 
@@ -112,6 +128,7 @@ class Outcome:
     result: str
     steps: int
     tokens: int
+    contradiction: str | None = None
 
 
 def _prompt(subtask: Subtask, goal: str, plan_text: str, ledger_text: str) -> list[dict[str, Any]]:
@@ -153,7 +170,7 @@ async def execute(
     thinking_on = effort.thinking_tools
     if context is not None:  # every prompt is fitted to the budget; `recall` brings back the rest
         tools = with_recall(tools, context)
-    specs = [*tools.specs(), FINISH_SPEC, FAIL_SPEC]
+    specs = [*tools.specs(), FINISH_SPEC, FAIL_SPEC, CONTRADICT_SPEC]
     if thinking_on:
         specs += [THINK_PARALLEL_SPEC, THINK_LONGER_SPEC]
     tiered = effort.model in client.aliases
@@ -182,6 +199,11 @@ async def execute(
             messages.append({"role": "user", "content": "Call a tool, or finish(result)."})
             continue
         for call in response.tool_calls:
+            if call.name == "report_contradiction":
+                found = _contradiction(call)
+                record_tool(subtask.id, call, ToolResult(status="ok", content=found))
+                return Outcome(status="failed", result=found, steps=step, tokens=tokens,
+                               contradiction=found)
             if call.name in ("finish", "fail"):
                 result = _finish_result(call, "result" if call.name == "finish" else "reason")
                 record_tool(subtask.id, call, ToolResult(status="ok", content=result))
@@ -225,6 +247,19 @@ async def execute(
     )
 
 
+def _contradiction(call: ToolCall) -> str:
+    args: Any = call.arguments
+    if isinstance(args, str):
+        try:
+            args = json.loads(args)
+        except json.JSONDecodeError:
+            return f"a fact contradicts the plan: {args}"
+    if not isinstance(args, dict):
+        return f"a fact contradicts the plan: {args}"
+    return (f"found {args.get('fact', '?')!r}, which contradicts the assumption "
+            f"{args.get('assumption', '?')!r}")
+
+
 def _finish_result(call: ToolCall, key: str = "result") -> str:
     args: Any = call.arguments
     if isinstance(args, str):
@@ -243,7 +278,7 @@ async def _run_tool(
     found = tools.get(call.name)
     if found is None:
         thinking = THINKING_TOOLS if thinking_on else ()
-        names = ", ".join([*tools.names, "finish", "fail", *thinking])
+        names = ", ".join([*tools.names, "finish", "fail", "report_contradiction", *thinking])
         return ToolResult(
             status="invalid", content=f"Unknown tool {call.name!r}; available: {names}"
         )

@@ -13,7 +13,7 @@ from typing import Literal
 from agentkit.schema import Subtask
 
 Action = Literal["dispatch", "revise", "finish"]
-Trigger = Literal["failure", "loop", "stall", "budget", ""]
+Trigger = Literal["failure", "loop", "stall", "budget", "contradiction", ""]
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -83,6 +83,10 @@ def decide(subtasks: list[Subtask], progress: Progress) -> Decision:
 def _revision_needed(
     subtasks: list[Subtask], current: list[Subtask], progress: Progress
 ) -> tuple[Trigger, str] | None:
+    contradicted = [s for s in current if s.contradiction]
+    if contradicted:
+        first = contradicted[0]
+        return "contradiction", f"subtask {first.id} ({first.title!r}) {first.contradiction}"
     failed = [s for s in current if s.status == "failed"]
     if failed:
         first = failed[0]
