@@ -100,7 +100,8 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
             reason = state.get("reason") or "revision"
             subtasks = ctx.store.get_subtasks(ctx.run_id)
             plan = await strategist.revise(
-                ctx.client, ctx.goal, plan=current[1], ledger=Ledger.from_subtasks(subtasks),
+                ctx.client, ctx.goal, plan=current[1],
+                ledger=Ledger.from_subtasks(subtasks, facts=ctx.store.get_facts(ctx.run_id)),
                 reason=reason, tool_names=ctx.tools.names, budget_note=_budget_note(ctx),
             )
             plan = strategist.carry_over(current[1], plan, subtasks)
@@ -228,7 +229,7 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
     try:
         outcome = await execute(
             subtask, goal=ctx.goal, plan_text=_plan_text(found[1]),
-            ledger_text=Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id)).render(),
+            ledger_text=_ledger_for(ctx, subtask).render(),
             client=ctx.client, tools=ctx.tools, ctx=ctx.tool_context(subtask.id),
             record_tool=ctx.record_tool_call, context=ctx.context,
             through=functools.partial(ctx.through_journal, approve=_approve),
@@ -278,6 +279,15 @@ def run_config(run_id: str, *, max_concurrency: int) -> RunnableConfig:
 async def pending_interrupts(graph: Any, config: RunnableConfig) -> list[dict[str, Any]]:
     snapshot = await graph.aget_state(config)
     return [{"id": i.id, **i.value} for i in snapshot.interrupts]
+
+
+def _ledger_for(ctx: RunContext, subtask: Any) -> Ledger:
+    """The ledger an executor sees: done and failed work, facts, and the summaries of earlier
+    work that match this subtask (the context manager's memory, searched by its text)."""
+    hits = ctx.store.search_memory(ctx.run_id, f"{subtask.title} {subtask.instructions}", limit=3)
+    notes = [h["text"] for h in hits if h["kind"] == "summary"]
+    return Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id),
+                                facts=ctx.store.get_facts(ctx.run_id), notes=notes)
 
 
 def _plan_text(plan: Any) -> str:

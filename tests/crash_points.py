@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import os
 import signal
 
@@ -76,8 +77,8 @@ def audit(request: ModelRequest) -> object:
     if request.role == "summarizer":
         die_at("compaction")
         text = request.messages[-1]["content"]
-        keys = sorted(set(part.split(" = ")[0] for part in text.split("\n") if " = value-" in part))
-        return {"goal": "audit", "facts": [{"key": k, "value": "seen"} for k in keys][:20]}
+        found = dict(re.findall(r"\b(key_\d+) = (value-\d+)", text))
+        return {"goal": "audit", "facts": [{"key": k, "value": v} for k, v in found.items()]}
     if request.role == "finalizer":
         return request.last_user_text.rsplit("Read the records: ", 1)[-1]
     # The last record read, from the calls still in the prompt (older ones get compacted away).

@@ -6,6 +6,10 @@ from pydantic import BaseModel
 
 from agentkit.schema import Subtask
 
+MAX_FACTS = 40
+MAX_NOTES = 3
+MAX_NOTE = 600
+
 
 class LedgerEntry(BaseModel):
     subtask_id: str
@@ -19,9 +23,16 @@ class Ledger(BaseModel):
 
     done: list[LedgerEntry] = []
     failed: list[LedgerEntry] = []
+    # Facts learned (latest value per key) and earlier summaries relevant to the reader, from the
+    # context manager's memory: what compaction took out of the messages comes back here.
+    facts: dict[str, str] = {}
+    notes: list[str] = []
 
     @classmethod
-    def from_subtasks(cls, subtasks: list[Subtask]) -> Ledger:
+    def from_subtasks(
+        cls, subtasks: list[Subtask], *, facts: dict[str, str] | None = None,
+        notes: list[str] | None = None,
+    ) -> Ledger:
         def entry(s: Subtask) -> LedgerEntry:
             return LedgerEntry(
                 subtask_id=s.id, step_id=s.step_id, title=s.title, result=(s.result or "")[:500]
@@ -30,6 +41,8 @@ class Ledger(BaseModel):
         return cls(
             done=[entry(s) for s in subtasks if s.status == "done"],
             failed=[entry(s) for s in subtasks if s.status == "failed"],
+            facts=dict(list((facts or {}).items())[-MAX_FACTS:]),
+            notes=[n[:MAX_NOTE] for n in (notes or [])[:MAX_NOTES]],
         )
 
     def render(self) -> str:
@@ -39,4 +52,10 @@ class Ledger(BaseModel):
         if self.failed:
             lines.append("Failed (do not repeat these approaches):")
             lines += [f"- [{e.step_id}] {e.title}: {e.result}" for e in self.failed]
+        if self.facts:
+            lines.append("Facts learned (latest values):")
+            lines += [f"- {key} = {value}" for key, value in self.facts.items()]
+        if self.notes:
+            lines.append("Notes from earlier work that bear on this:")
+            lines += [f"- {note}" for note in self.notes]
         return "\n".join(lines)
