@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import os
+import re
 import signal
 
 from agentkit import ModelRequest, Plan, PlanStep, ToolCall, ToolContext, tool

@@ -1,4 +1,4 @@
-"""What compaction took out of one subtask's messages reaches the next subtask and the strategist."""
+"""What compaction took out of a subtask's messages reaches the next subtask."""
 
 from __future__ import annotations
 
