@@ -37,7 +37,12 @@ class PlanDraft(Plan):
         return self
 
 
-async def _plan(client: ModelClient, request: ModelRequest) -> Plan:
+async def _plan(client: ModelClient, task: str) -> Plan:
+    """Ask the strategist for a plan: its standing instructions, then `task`."""
+    request = ModelRequest(
+        role="strategist",
+        messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}],
+    )
     draft = await client.structured(request, PlanDraft)
     return Plan.model_validate(draft.model_dump())
 
@@ -49,17 +54,7 @@ def _tools_line(tool_names: list[str]) -> str:
 async def first_plan(
     client: ModelClient, goal: str, *, tool_names: list[str], budget_note: str
 ) -> Plan:
-    request = ModelRequest(
-        role="strategist",
-        messages=[
-            {"role": "system", "content": SYSTEM},
-            {
-                "role": "user",
-                "content": f"Goal: {goal}\n{_tools_line(tool_names)}\nBudget: {budget_note}",
-            },
-        ],
-    )
-    return await _plan(client, request)
+    return await _plan(client, f"Goal: {goal}\n{_tools_line(tool_names)}\nBudget: {budget_note}")
 
 
 def carry_over(old: Plan, new: Plan, subtasks: list[Subtask]) -> Plan:
@@ -97,21 +92,14 @@ async def revise(
     tool_names: list[str],
     budget_note: str,
 ) -> Plan:
-    request = ModelRequest(
-        role="strategist",
-        messages=[
-            {"role": "system", "content": SYSTEM},
-            {
-                "role": "user",
-                "content": (
-                    f"Goal: {goal}\n{_tools_line(tool_names)}\nBudget left: {budget_note}\n\n"
-                    f"Current plan:\n{plan.model_dump_json(indent=1)}\n\n{ledger.render()}\n\n"
-                    f"The plan must change because: {reason}\n"
-                    + "".join(f"Already {a}\n" for a in plan.failed_approaches)
-                    + "Write the revised plan. Keep the ids of steps that are done; "
-                    "do not repeat a failed approach."
-                ),
-            },
-        ],
+    return await _plan(
+        client,
+        (
+            f"Goal: {goal}\n{_tools_line(tool_names)}\nBudget left: {budget_note}\n\n"
+            f"Current plan:\n{plan.model_dump_json(indent=1)}\n\n{ledger.render()}\n\n"
+            f"The plan must change because: {reason}\n"
+            + "".join(f"Already {a}\n" for a in plan.failed_approaches)
+            + "Write the revised plan. Keep the ids of steps that are done; "
+            "do not repeat a failed approach."
+        ),
     )
-    return await _plan(client, request)
