@@ -221,15 +221,20 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
         return {"statuses": {subtask.id: subtask.status}}
     found = ctx.store.get_plan(ctx.run_id, state["plan_version"])
     assert found is not None
-    if subtask.status != "running":  # "running" here: cut off by a crash, same attempt goes on
-        subtask.attempts += 1
+    if subtask.status != "running" or subtask.opening_ledger is None:
+        if subtask.status != "running":
+            subtask.attempts += 1
+        # The ledger as this attempt first saw it: a resumed attempt must send the very same
+        # prompts, or the journal cannot serve the calls it already made.
+        subtask.opening_ledger = _ledger_for(ctx, subtask).render()
+    # else "running": cut off by a crash or paused for approval, the same attempt goes on
     subtask.status = "running"
     ctx.store.update_subtask(ctx.run_id, subtask)
     ctx.event("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
     try:
         outcome = await execute(
             subtask, goal=ctx.goal, plan_text=_plan_text(found[1]),
-            ledger_text=_ledger_for(ctx, subtask).render(),
+            ledger_text=subtask.opening_ledger or "",
             client=ctx.client, tools=ctx.tools, ctx=ctx.tool_context(subtask.id),
             record_tool=ctx.record_tool_call, context=ctx.context,
             through=functools.partial(ctx.through_journal, approve=_approve),

@@ -96,6 +96,8 @@ class Subtask(BaseModel):
     attempts: int = 0
     # A fact the executor found that contradicts an assumption of the plan (triggers a revision).
     contradiction: str | None = None
+    # The ledger text the current attempt started with (kept so a resumed attempt repeats it).
+    opening_ledger: str | None = None
     # A step too big for one effort is split into parts `part` of `parts`, chained in order;
     # very small adjacent steps are merged into one subtask that also covers `merged_steps`.
     part: int = Field(default=1, ge=1)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import uuid
 
 from agentkit import ModelRequest, Plan, PlanStep, ToolCall, ToolContext, tool
 
@@ -61,7 +62,9 @@ def fan_out(request: ModelRequest) -> object:
     if title != "Slow c":
         return ToolCall(name="finish", arguments={"result": f"{title} done"})
     if not results:
-        return ToolCall(name="append_slow", arguments={"text": "c"})
+        # A fresh id per call, as real providers give: a repeat can only be avoided by the
+        # journal recognising the same request, not by a reused id.
+        return ToolCall(name="append_slow", arguments={"text": "c"}, id=f"call_{uuid.uuid4().hex}")
     die_at("fan_out")
     return ToolCall(name="finish", arguments={"result": results[-1]})
 
