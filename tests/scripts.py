@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from agentkit import ModelRequest, ToolCall
+from agentkit import Agent, FunctionModel, ModelRequest, ToolCall, load_tools
 from agentkit.schema import Plan, PlanStep
 
 PRIMES_PROGRAM = (
@@ -76,3 +78,14 @@ def single_tool_step(title: str, call: ToolCall) -> Callable[[ModelRequest], obj
         return ToolCall(name="finish", arguments={"result": results[-1]})
 
     return script
+
+
+HELLO_GOAL = "Create hello.py that prints the first 10 primes, then run it"
+
+
+def hello_agent(
+    db: str, workspace: Path, model: FunctionModel | None = None, **options: Any
+) -> Agent:
+    """An agent with the files and shell packs, driven by `hello_primes` unless told otherwise."""
+    return Agent(model or FunctionModel(hello_primes), db=db, workspace=workspace,
+                 tools=[load_tools("files"), load_tools("shell")], **options)

@@ -14,12 +14,11 @@ from agentkit import (
     ModelRequestsBlocked,
     StorageConfigError,
     UserError,
-    load_tools,
 )
 from agentkit.cli import app
 from agentkit.models import local
 from agentkit.store import Store
-from tests.scripts import hello_primes
+from tests.scripts import hello_agent, hello_primes
 
 GOAL = "Create hello.py that prints the first 10 primes, then run it"
 
@@ -27,12 +26,7 @@ GOAL = "Create hello.py that prints the first 10 primes, then run it"
 @pytest.fixture
 def earlier_run(db: str, workspace: Path) -> str:
     """A finished run recorded before the bad input arrives."""
-    agent = Agent(
-        FunctionModel(hello_primes),
-        tools=[load_tools("files"), load_tools("shell")],
-        db=db,
-        workspace=workspace,
-    )
+    agent = hello_agent(db, workspace)
     return agent.run_sync(GOAL).run_id
 
 

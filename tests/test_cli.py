@@ -7,18 +7,12 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from agentkit import Agent, FunctionModel, load_tools
 from agentkit.cli import app
-from tests.scripts import hello_primes
+from tests.scripts import hello_agent
 
 
 def _run(db: str, workspace: Path) -> str:
-    agent = Agent(
-        FunctionModel(hello_primes),
-        tools=[load_tools("files"), load_tools("shell")],
-        db=db,
-        workspace=workspace,
-    )
+    agent = hello_agent(db, workspace)
     return agent.run_sync("Create hello.py that prints the first 10 primes, then run it").run_id
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agentkit import Agent, FunctionModel, ModelRequest, load_tools
+from agentkit import FunctionModel, ModelRequest
 from agentkit.store import Store
-from tests.scripts import hello_primes
+from tests.scripts import hello_agent, hello_primes
 
 
 async def test_run_is_planned_executed_and_recorded(db: str, workspace: Path) -> None:
     model = FunctionModel(hello_primes)
-    agent = Agent(model, tools=[load_tools("files"), load_tools("shell")], db=db,
-                  workspace=workspace)
+    agent = hello_agent(db, workspace, model)
 
     result = await agent.run("Create hello.py that prints the first 10 primes, then run it")
 
@@ -44,8 +43,7 @@ async def test_run_is_planned_executed_and_recorded(db: str, workspace: Path) ->
 
 async def test_executor_sees_the_request_it_is_given(db: str, workspace: Path) -> None:
     model = FunctionModel(hello_primes)
-    agent = Agent(model, tools=[load_tools("files"), load_tools("shell")], db=db,
-                  workspace=workspace)
+    agent = hello_agent(db, workspace, model)
     await agent.run("Create hello.py that prints the first 10 primes, then run it")
 
     executor = [r for r in model.requests if r.role == "executor"]
@@ -55,8 +53,7 @@ async def test_executor_sees_the_request_it_is_given(db: str, workspace: Path) -
 
 
 def test_run_sync_returns_the_same_result_shape(db: str, workspace: Path) -> None:
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace)
+    agent = hello_agent(db, workspace)
     result = agent.run_sync("Create hello.py that prints the first 10 primes, then run it")
     assert result.status == "completed"
     assert result.plan is not None and [s.id for s in result.plan.steps] == ["s1", "s2"]
@@ -71,8 +68,7 @@ async def test_requests_are_stored_as_deltas_and_read_back_whole(db: str, worksp
         sent.append(copy.deepcopy(request.messages))  # the executor keeps appending to its list
         return hello_primes(request)
 
-    agent = Agent(FunctionModel(snapshot), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace)
+    agent = hello_agent(db, workspace, FunctionModel(snapshot))
     result = await agent.run("Create hello.py that prints the first 10 primes, then run it")
 
     store = Store(db)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agentkit import Agent, FunctionModel, UserError, load_tools
+from agentkit import Agent, UserError, load_tools
 from agentkit.store import Store
 from tests.test_strategy import BROKEN, FIXED, GOAL, WRITE, Plan, worker
 
@@ -38,10 +38,9 @@ async def test_fork_from_a_plan_version_keeps_done_work(db: str, workspace: Path
 
 
 def test_fork_of_a_missing_version(db: str, workspace: Path) -> None:
-    from tests.scripts import hello_primes
+    from tests.scripts import hello_agent
 
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace)
+    agent = hello_agent(db, workspace)
     run_id = agent.run_sync("Create hello.py that prints the first 10 primes, then run it").run_id
     with pytest.raises(UserError, match=r"has no plan version 7; it has \[1\]"):
         agent.fork_sync(run_id, 7)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from agentkit import Agent, Budget, FunctionModel, ModelRequest, ScriptedModel, load_tools
 from agentkit.store import Store
-from tests.scripts import HELLO_PLAN, hello_primes
+from tests.scripts import HELLO_PLAN, hello_agent, hello_primes
 
 GOAL = "Create hello.py that prints the first 10 primes, then run it"
 
@@ -20,9 +20,7 @@ async def test_invalid_plan_is_retried_once_with_the_error_shown(db: str, worksp
         return hello_primes(request)
 
     model = FunctionModel(script)
-    agent = Agent(
-        model, tools=[load_tools("files"), load_tools("shell")], db=db, workspace=workspace
-    )
+    agent = hello_agent(db, workspace, model)
     result = await agent.run(GOAL)
 
     assert result.status == "completed"
@@ -52,13 +50,7 @@ async def test_garbage_twice_fails_the_run_cleanly(db: str, workspace: Path) -> 
 async def test_model_call_budget_stops_the_run_with_records_intact(
     db: str, workspace: Path
 ) -> None:
-    agent = Agent(
-        FunctionModel(hello_primes),
-        tools=[load_tools("files"), load_tools("shell")],
-        db=db,
-        workspace=workspace,
-        budget=Budget(max_model_calls=3),
-    )
+    agent = hello_agent(db, workspace, budget=Budget(max_model_calls=3))
     result = await agent.run(GOAL)
 
     assert result.status == "budget_exhausted"

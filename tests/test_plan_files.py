@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agentkit import Agent, FunctionModel, PlanFileError, load_tools
+from agentkit import FunctionModel, PlanFileError
 from agentkit.cli import app
 from agentkit.planning import plan_file
 from agentkit.store import Store
-from tests.scripts import hello_primes
+from tests.scripts import hello_agent, hello_primes
 
 PLANS = Path(__file__).resolve().parent.parent / "plans"
 GOAL = "Create hello.py that prints the first 10 primes, then run it"
@@ -31,12 +31,7 @@ def test_shipped_plans_load(name: str) -> None:
 def test_export_then_run_uses_the_same_plan_without_the_strategist(
     db: str, workspace: Path, tmp_path: Path
 ) -> None:
-    first = Agent(
-        FunctionModel(hello_primes),
-        tools=[load_tools("files"), load_tools("shell")],
-        db=db,
-        workspace=workspace,
-    ).run_sync(GOAL)
+    first = hello_agent(db, workspace).run_sync(GOAL)
     out = tmp_path / "hello.yaml"
     exported = CliRunner().invoke(
         app, ["plans", "export", first.run_id, "-o", str(out), "--db", db]
@@ -45,9 +40,7 @@ def test_export_then_run_uses_the_same_plan_without_the_strategist(
 
     model = FunctionModel(hello_primes)
     plan, goal = plan_file.load(out)
-    again = Agent(
-        model, tools=[load_tools("files"), load_tools("shell")], db=db, workspace=workspace
-    ).run_sync(goal or "", plan=plan)
+    again = hello_agent(db, workspace, model).run_sync(goal or "", plan=plan)
 
     assert again.status == "completed"
     assert again.plan == first.plan

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from agentkit import Agent, FunctionModel, load_tools
 from agentkit.cli import event_log
 from agentkit.store import Store
-from tests.scripts import hello_primes
+from tests.scripts import hello_agent
 
 URL = os.environ.get("AGENTKIT_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="no PostgreSQL (set AGENTKIT_TEST_POSTGRES_URL)")
@@ -22,8 +21,7 @@ GOAL = "Create hello.py that prints the first 10 primes, then run it"
 
 
 async def test_a_run_is_recorded_and_replayed_on_postgres(workspace: Path) -> None:
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=URL, workspace=workspace)
+    agent = hello_agent(URL, workspace)
     result = await agent.run(GOAL)
 
     assert result.status == "completed"

@@ -14,19 +14,14 @@ from agentkit import Agent, FunctionModel, load_tools
 from agentkit.cli import event_log
 from agentkit.store import Store
 from agentkit.store.journal import ReplayDivergence
-from tests.scripts import hello_primes
+from tests.scripts import hello_agent, hello_primes
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = "Create hello.py that prints the first 10 primes, then run it"
 
 
 def _recorded(db: str, workspace: Path) -> str:
-    agent = Agent(
-        FunctionModel(hello_primes),
-        tools=[load_tools("files"), load_tools("shell")],
-        db=db,
-        workspace=workspace,
-    )
+    agent = hello_agent(db, workspace)
     return agent.run_sync(GOAL).run_id
 
 
@@ -34,9 +29,7 @@ def test_replay_makes_no_model_call_and_repeats_the_event_log(db: str, workspace
     original = _recorded(db, workspace)
     (workspace / "hello.py").unlink()
     silent = FunctionModel(lambda request: pytest.fail("replay called the model"))
-    agent = Agent(
-        silent, tools=[load_tools("files"), load_tools("shell")], db=db, workspace=workspace
-    )
+    agent = hello_agent(db, workspace, silent)
 
     result = agent.replay_sync(original)
 

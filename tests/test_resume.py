@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from agentkit import Agent, FunctionModel, UserError, load_tools
 from agentkit.cli import app
 from agentkit.store import Store
-from tests.scripts import hello_primes
+from tests.scripts import hello_agent, hello_primes
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = "Create hello.py that prints the first 10 primes, then run it"
@@ -66,8 +66,7 @@ async def test_killed_run_resumes_without_redoing_finished_subtasks(
 
 
 def test_finished_runs_are_not_resumed(db: str, workspace: Path) -> None:
-    agent = Agent(FunctionModel(hello_primes), tools=[load_tools("files"), load_tools("shell")],
-                  db=db, workspace=workspace)
+    agent = hello_agent(db, workspace)
     run_id = agent.run_sync(GOAL).run_id
     with pytest.raises(UserError, match="already ended with status 'completed'"):
         agent.run_sync_resume(run_id)

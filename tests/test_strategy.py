@@ -18,7 +18,7 @@ from agentkit import (
 )
 from agentkit.cli import app
 from agentkit.store import Store
-from tests.scripts import hello_primes, subtask_title, tool_results
+from tests.scripts import hello_agent, subtask_title, tool_results
 
 GOAL = "Produce result.txt"
 WRITE = PlanStep(id="s1", title="Write notes.txt", difficulty="trivial")
@@ -104,12 +104,7 @@ async def test_a_loop_is_detected_and_leads_to_a_new_plan(db: str, workspace: Pa
 
 
 async def test_no_revision_when_everything_succeeds(db: str, workspace: Path) -> None:
-    agent = Agent(
-        FunctionModel(hello_primes),
-        tools=[load_tools("files"), load_tools("shell")],
-        db=db,
-        workspace=workspace,
-    )
+    agent = hello_agent(db, workspace)
     result = await agent.run("Create hello.py that prints the first 10 primes, then run it")
 
     assert result.status == "completed"

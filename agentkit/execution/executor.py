@@ -248,12 +248,7 @@ async def execute(
 
 
 def _contradiction(call: ToolCall) -> str:
-    args: Any = call.arguments
-    if isinstance(args, str):
-        try:
-            args = json.loads(args)
-        except json.JSONDecodeError:
-            return f"a fact contradicts the plan: {args}"
+    args = call.decoded_arguments()
     if not isinstance(args, dict):
         return f"a fact contradicts the plan: {args}"
     return (f"found {args.get('fact', '?')!r}, which contradicts the assumption "
@@ -261,12 +256,7 @@ def _contradiction(call: ToolCall) -> str:
 
 
 def _finish_result(call: ToolCall, key: str = "result") -> str:
-    args: Any = call.arguments
-    if isinstance(args, str):
-        try:
-            args = json.loads(args)
-        except json.JSONDecodeError:
-            return args
+    args = call.decoded_arguments()
     if isinstance(args, dict):
         return str(args.get(key, json.dumps(args)))
     return str(args)
