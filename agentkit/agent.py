@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentkit.context import ContextManager
 from agentkit.errors import UserError
+from agentkit.events import EventListener
+from agentkit.execution import toolbox
 from agentkit.models import DEFAULT_MODEL, ModelClient, check_model
 from agentkit.models.scripted import ScriptedBase
-from agentkit.runtime import EventListener, Meter, RunContext
+from agentkit.runtime import RunContext, RunMode
 from agentkit.schema import Budget, Plan, RunResult, RunStatus
 from agentkit.store import Store, open_checkpointer
 from agentkit.tools import Tool, Toolset
+
+if TYPE_CHECKING:
+    from agentkit.store.journal import Journal
 
 ModelLike = str | ScriptedBase
 
@@ -59,6 +63,7 @@ class Agent:
         self.tools = Toolset()
         for item in tools:
             self.tools.add(item)
+        toolbox.check_names(self.tools)
         self.db = db
         self.workspace = Path(workspace)
         self.budget = budget or Budget()
@@ -95,7 +100,7 @@ class Agent:
             goal=goal.strip(), model=self.model, workspace=str(self.workspace.resolve()),
             settings=self._settings(),
         )
-        await self._drive(run_id, goal.strip(), plan=plan, on_event=on_event)
+        await self._drive(self._context(run_id, goal.strip(), plan=plan, on_event=on_event))
         return self.result(run_id)
 
     async def resume(self, run_id: str, *, on_event: EventListener | None = None) -> RunResult:
@@ -118,9 +123,10 @@ class Agent:
         from agentkit.store.journal import Journal
 
         journal = Journal.for_run(store, run["id"])  # before "resumed" is appended
-        store.add_event(run["id"], "resumed", {"status": run["status"]})
-        await self._drive(run["id"], run["goal"], plan=None, on_event=on_event, resume=True,
-                          journal=journal)
+        ctx = self._context(run["id"], run["goal"], mode="resume", journal=journal,
+                            on_event=on_event)
+        ctx.emit("resumed", {"status": run["status"]})
+        await self._drive(ctx)
         return self.result(run["id"])
 
     async def replay(self, run_id: str) -> RunResult:
@@ -147,8 +153,8 @@ class Agent:
         self.budget = Budget.model_validate(settings.get("budget") or {})
         journal = Journal.for_run(store, original["id"], strict=True)
         plan = Plan.model_validate(found[0]["plan"]) if plan_file_start else None
-        await self._drive(new_id, original["goal"], plan=plan, on_event=None, journal=journal,
-                          replay=True)
+        await self._drive(self._context(new_id, original["goal"], mode="replay", journal=journal,
+                                        plan=plan))
         return self.result(new_id)
 
     def _settings(self) -> dict[str, Any]:
@@ -186,10 +192,11 @@ class Agent:
             if s.status == "done" and s.plan_version <= version
         ]
         store.save_subtasks(new_id, carried)
-        store.add_event(new_id, "forked", {"run": original["id"], "version": version,
-                                           "carried": [s.id for s in carried]})
-        await self._drive(new_id, original["goal"], plan=found[1], on_event=on_event,
-                          plan_trigger="fork")
+        ctx = self._context(new_id, original["goal"], plan=found[1], plan_trigger="fork",
+                            on_event=on_event)
+        ctx.emit("forked", {"run": original["id"], "version": version,
+                            "carried": [s.id for s in carried]})
+        await self._drive(ctx)
         return self.result(new_id)
 
     def fork_sync(self, run_id: str, version: int) -> RunResult:
@@ -222,11 +229,12 @@ class Agent:
                 raise UserError(f"no pending approval {sorted(unknown)!r} in run {run['id']!r}")
             decisions = {item["id"]: bool(decision.get(item["id"], False)) for item in pending}
         journal = Journal.for_run(store, run["id"])
+        ctx = self._context(run["id"], run["goal"], mode="resume", journal=journal,
+                            on_event=on_event)
         for approval_id, allowed in decisions.items():
-            store.add_event(run["id"], "approval_given", {"id": approval_id, "allowed": allowed})
+            ctx.emit("approval_given", {"id": approval_id, "allowed": allowed})
         store.finish_run(run["id"], "running", answer=None)
-        await self._drive(run["id"], run["goal"], plan=None, on_event=on_event, resume=True,
-                          journal=journal, decisions=decisions)
+        await self._drive(ctx, decisions=decisions)
         return self.result(run["id"])
 
     def approve_sync(self, run_id: str, decision: bool | dict[str, bool] = True) -> RunResult:
@@ -241,33 +249,31 @@ class Agent:
         """`resume` for code without an event loop."""
         return asyncio.run(self.resume(run_id))
 
-    async def _drive(
-        self, run_id: str, goal: str, *, plan: Plan | None, on_event: EventListener | None,
-        resume: bool = False, journal: Any = None, replay: bool = False,
-        decisions: dict[str, bool] | None = None, plan_trigger: str = "plan_file",
-    ) -> None:
+    def _context(
+        self, run_id: str, goal: str, *, mode: RunMode = "fresh", journal: Journal | None = None,
+        plan: Plan | None = None, plan_trigger: str = "plan_file",
+        on_event: EventListener | None = None,
+    ) -> RunContext:
+        from agentkit.graph import ask_approval
+
+        return RunContext(
+            run_id=run_id, goal=goal, store=self.store,
+            models=ModelClient(default=self.model, roles=self.roles, aliases=self.aliases),
+            tools=self.tools, workspace=self.workspace.resolve(), budget=self.budget,
+            mode=mode, journal=journal, approve=ask_approval, listener=on_event,
+            initial_plan=plan, initial_trigger=plan_trigger,
+            max_prompt_tokens=self.max_prompt_tokens,
+        )
+
+    async def _drive(self, ctx: RunContext, *, decisions: dict[str, bool] | None = None) -> None:
+        """Run the graph for `ctx` until it ends, fails or pauses for approval."""
         from agentkit.graph import builder, pending_interrupts, resume_with, run_config
 
-        store = self.store
-        client = ModelClient(default=self.model, roles=self.roles, aliases=self.aliases)
-        ctx = RunContext(
-            run_id=run_id, goal=goal, store=store, client=client, tools=self.tools,
-            workspace=self.workspace.resolve(), budget=self.budget,
-            meter=Meter(budget=self.budget, usage=store.usage(run_id)),
-            listener=on_event, initial_plan=plan, initial_trigger=plan_trigger,
-            context=ContextManager(store=store, client=client, run_id=run_id,
-                                   max_prompt_tokens=self.max_prompt_tokens),
-        )
-        client.observer = ctx.record_model_call
-        client.before_call = ctx.meter.check
-        if journal is not None:
-            ctx.journal = journal
-            client.journal = ctx.serve_model
-            client.record_served = replay
+        store, run_id = self.store, ctx.run_id
         config = run_config(run_id, max_concurrency=self.max_concurrency)
         async with open_checkpointer(store.url) as saver:
             graph = builder().compile(checkpointer=saver)
-            started = resume and (await saver.aget_tuple(config)) is not None
+            started = ctx.mode == "resume" and (await saver.aget_tuple(config)) is not None
             if decisions is not None:
                 graph_input: Any = resume_with(decisions)
             else:
@@ -283,7 +289,7 @@ class Agent:
                 store.finish_run(run_id, status, answer=None, error=f"{type(e).__name__}: {e}")
                 raise
             for item in waiting:
-                store.add_event(run_id, "approval_requested", item, subtask_id=item["subtask_id"])
+                ctx.emit("approval_requested", item, subtask_id=item["subtask_id"])
             if waiting:
                 store.finish_run(run_id, "awaiting_approval", answer=None)
 

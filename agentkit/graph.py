@@ -21,8 +21,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, Send, interrupt
 
 from agentkit.errors import BudgetExceeded, ModelError
-from agentkit.execution.executor import execute
-from agentkit.planning import decomposer, monitor, strategist
+from agentkit.execution import executor, toolbox
+from agentkit.planning import decomposer, lifecycle, monitor, strategist
 from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
 from agentkit.tokens import count_tools
@@ -59,25 +59,9 @@ class ExecutorInput(TypedDict):
     plan_version: int
 
 
-def _budget_note(ctx: RunContext) -> str:
-    b, u = ctx.budget, ctx.meter.usage
-    parts = []
-    if b.max_tokens:
-        parts.append(f"{b.max_tokens - u.total_tokens} tokens")
-    if b.max_model_calls:
-        parts.append(f"{b.max_model_calls - u.model_calls} model calls")
-    if b.max_cost_usd:
-        parts.append(f"${b.max_cost_usd - u.cost_usd:.4f}")
-    if b.max_tool_calls:
-        parts.append(f"{b.max_tool_calls - u.tool_calls} tool calls")
-    if b.max_seconds:
-        parts.append(f"{b.max_seconds - ctx.meter.elapsed():.0f} seconds")
-    return ", ".join(parts) or "unlimited"
-
-
 def calibrate(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    ctx.event("calibrated", {"budget": ctx.budget.model_dump(), "tools": ctx.tools.names})
+    ctx.emit("calibrated", {"budget": ctx.budget.model_dump(), "tools": ctx.tools.names})
     return {"plan_version": 0, "revisions": 0, "stop": None, "failure": None, "trigger": "",
             "stalls": 0, "done_count": 0}
 
@@ -91,7 +75,7 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
             reason = "loaded from a plan file" if trigger == "plan_file" else f"{trigger} of a run"
         elif not revising:
             plan = await strategist.first_plan(
-                ctx.client, ctx.goal, tool_names=ctx.tools.names, budget_note=_budget_note(ctx)
+                ctx.client, ctx.goal, tool_names=ctx.tools.names, budget_note=ctx.meter.left_note()
             )
             trigger, reason = "initial", "first plan"
         else:
@@ -102,7 +86,7 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
             plan = await strategist.revise(
                 ctx.client, ctx.goal, plan=current[1],
                 ledger=Ledger.from_subtasks(subtasks, facts=ctx.store.get_facts(ctx.run_id)),
-                reason=reason, tool_names=ctx.tools.names, budget_note=_budget_note(ctx),
+                reason=reason, tool_names=ctx.tools.names, budget_note=ctx.meter.left_note(),
             )
             plan = strategist.carry_over(current[1], plan, subtasks)
             trigger = state.get("trigger") or "failure"
@@ -111,7 +95,7 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
     except (ModelError, ValueError) as e:
         return {"failure": f"the strategist's plan is unusable: {e}", "reason": str(e)}
     version = ctx.store.add_plan_version(ctx.run_id, plan, trigger=trigger, reason=reason)
-    ctx.event(
+    ctx.emit(
         "plan", {"version": version, "trigger": trigger, "reason": reason,
                  "steps": [s.id for s in plan.steps]},
     )
@@ -137,7 +121,7 @@ def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, A
     )
     ctx.store.save_subtasks(ctx.run_id, created)
     for s in created:
-        ctx.event(
+        ctx.emit(
             "subtask", {"id": s.id, "step": s.step_id, "title": s.title,
                         "depends_on": s.depends_on, "estimated_tokens": s.estimated_tokens},
             subtask_id=s.id,
@@ -163,11 +147,12 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
             plan_version=version, revisions=state.get("revisions", 0),
             max_revisions=ctx.budget.max_revisions, stalls=stalls,
             stall_limit=ctx.budget.stall_limit,
-            tokens_left=None if state.get("trigger") == "budget" else _tokens_left(ctx),
+            tokens_left=None if state.get("trigger") == "budget"
+            else ctx.budget.tokens_left(ctx.meter.usage),
             loops=_loops(ctx, [s for s in subtasks
                                if s.plan_version == version and s.status == "failed"]),
         ))
-    ctx.event("monitor", {"action": decision.action, "trigger": decision.trigger,
+    ctx.emit("monitor", {"action": decision.action, "trigger": decision.trigger,
                           "reason": decision.reason, "ready": list(decision.ready),
                           "done": done, "stalls": stalls})
     update: dict[str, Any] = {
@@ -180,12 +165,6 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
     return update
 
 
-def _tokens_left(ctx: RunContext) -> int | None:
-    if ctx.budget.max_tokens is None:
-        return None
-    return ctx.budget.max_tokens - ctx.meter.usage.total_tokens
-
-
 def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
     if not failed:
         return {}
@@ -194,7 +173,7 @@ def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
     for subtask in failed:
         mine = [(c["name"], c["arguments"]) for c in calls
                 if c["subtask_id"] == subtask.id
-                and c["name"] not in ("finish", "fail", "report_contradiction")]
+                and c["name"] not in toolbox.CONTROL_NAMES]
         if (loop := monitor.looping_calls(mine)) is not None:
             found[subtask.id] = loop
     return found
@@ -216,53 +195,39 @@ def route(state: RunState) -> list[Send] | Literal["strategist", "finalizer"]:
 async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     subtask = ctx.store.get_subtask(ctx.run_id, state["subtask_id"])
-    if subtask.status in ("done", "failed"):
-        # Finished before a crash whose checkpoint missed it: the record wins, never redo it.
+    if lifecycle.is_finished(subtask):  # before a crash whose checkpoint missed it
         return {"statuses": {subtask.id: subtask.status}}
     found = ctx.store.get_plan(ctx.run_id, state["plan_version"])
     assert found is not None
-    if subtask.status != "running" or subtask.opening_ledger is None:
-        if subtask.status != "running":
-            subtask.attempts += 1
-        # The ledger as this attempt first saw it: a resumed attempt must send the very same
-        # prompts, or the journal cannot serve the calls it already made.
-        subtask.opening_ledger = _ledger_for(ctx, subtask).render()
-    # else "running": cut off by a crash or paused for approval, the same attempt goes on
-    subtask.status = "running"
+    lifecycle.start(subtask, lambda: _ledger_for(ctx, subtask).render())
     ctx.store.update_subtask(ctx.run_id, subtask)
-    ctx.event("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
+    ctx.emit("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
+    messages = executor.prompt(subtask, ctx.goal, found[1].render(), subtask.opening_ledger or "")
     try:
-        outcome = await execute(
-            subtask, goal=ctx.goal, plan_text=_plan_text(found[1]),
-            ledger_text=subtask.opening_ledger or "",
-            client=ctx.client, tools=ctx.tools, ctx=ctx.tool_context(subtask.id),
-            record_tool=ctx.record_tool_call, context=ctx.context,
-            through=functools.partial(ctx.through_journal, approve=_approve),
-            before_tool=ctx.meter.check,
-        )
+        outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,
+                                         call_tool=ctx.call_tool, context=ctx.context)
     except BudgetExceeded as e:
-        subtask.status = "pending"  # not judged: it can run again when the run resumes
-        ctx.store.update_subtask(ctx.run_id, subtask)
-        ctx.event("subtask_stopped", {"id": subtask.id, "reason": str(e)}, subtask_id=subtask.id)
+        ctx.store.update_subtask(ctx.run_id, lifecycle.stop(subtask))
+        ctx.emit("subtask_stopped", {"id": subtask.id, "reason": str(e)}, subtask_id=subtask.id)
         return {"statuses": {subtask.id: "pending"}, "stop": e.kind}
     except ModelError as e:
-        subtask.status, subtask.result = "failed", f"model error: {e}"
+        lifecycle.finish(subtask, "failed", f"model error: {e}")
     else:
-        subtask.status, subtask.result = outcome.status, outcome.result
-        subtask.contradiction = outcome.contradiction
+        lifecycle.finish(subtask, outcome.status, outcome.result,
+                         contradiction=outcome.contradiction)
     ctx.store.update_subtask(ctx.run_id, subtask)
-    ctx.event(
+    ctx.emit(
         "subtask_finished", {"id": subtask.id, "status": subtask.status, "result": subtask.result},
         subtask_id=subtask.id,
     )
     return {"statuses": {subtask.id: subtask.status}}
 
 
-def _approve(request: dict[str, Any]) -> bool:
+def ask_approval(request: dict[str, Any]) -> bool:
     """Pause the run (a LangGraph interrupt) until a person allows or denies this tool call.
 
-    When the run resumes, this node runs again from its start; the journal serves the calls it
-    had already made, and here `interrupt` returns the decision.
+    When the run resumes, the executor node runs again from its start; the journal serves the
+    calls it had already made, and here `interrupt` returns the decision.
     """
     return bool(interrupt({"kind": "approval", **request}))
 
@@ -295,19 +260,13 @@ def _ledger_for(ctx: RunContext, subtask: Any) -> Ledger:
                                 facts=ctx.store.get_facts(ctx.run_id), notes=notes)
 
 
-def _plan_text(plan: Any) -> str:
-    lines = [f"Strategy: {plan.strategy}"]
-    lines += [f"{s.id}. {s.title}" for s in plan.steps]
-    return "\n".join(lines)
-
-
 async def finalizer_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     from agentkit.execution.finalizer import finalize
 
     ctx = runtime.context
     status, answer, error = await finalize(ctx, state)
     ctx.store.finish_run(ctx.run_id, status, answer=answer, error=error)
-    ctx.event("run_finished", {"status": status, "error": error})
+    ctx.emit("run_finished", {"status": status, "error": error})
     return {"action": "done"}
 
 

@@ -50,6 +50,23 @@ class Plan(BaseModel):
         list[Annotated[str, Field(max_length=400)]], Field(max_length=20)
     ] = []
 
+    def render(self, *, details: bool = False) -> str:
+        """The plan as text: its strategy, then a line per step.
+
+        Args:
+            details: also each step's dependencies and difficulty, and the failed approaches.
+        """
+        lines = [f"Strategy: {self.strategy}"]
+        for step in self.steps:
+            line = f"{step.id}. {step.title}"
+            if details:
+                deps = f" (after {', '.join(step.depends_on)})" if step.depends_on else ""
+                line += f"{deps} [{step.difficulty}]"
+            lines.append(line)
+        if details:
+            lines += [f"Tried before: {note}" for note in self.failed_approaches]
+        return "\n".join(lines)
+
     @model_validator(mode="after")
     def _check_step_graph(self) -> Plan:
         seen: set[str] = set()
@@ -144,6 +161,39 @@ class Budget(BaseModel):
                 f"({self.max_subtask_tokens!r}); make the minimum the smaller one"
             )
         return self
+
+    def exhausted(self, usage: Usage, elapsed: float) -> tuple[str, str] | None:
+        """The first spent limit as (kind, message), or None; `elapsed` is in seconds."""
+        checks = [
+            ("tokens", self.max_tokens, usage.total_tokens),
+            ("cost", self.max_cost_usd, usage.cost_usd),
+            ("model_calls", self.max_model_calls, usage.model_calls),
+            ("tool_calls", self.max_tool_calls, usage.tool_calls),
+            ("time", self.max_seconds, elapsed),
+        ]
+        for kind, limit, spent in checks:
+            if limit is not None and spent >= limit:
+                return kind, f"{kind} budget spent: {spent:.6g} of {limit:.6g}"
+        return None
+
+    def tokens_left(self, usage: Usage) -> int | None:
+        """Tokens still to spend, or None when unlimited."""
+        return None if self.max_tokens is None else self.max_tokens - usage.total_tokens
+
+    def left_note(self, usage: Usage, elapsed: float) -> str:
+        """What is left of each limit, for the strategist's prompt: "1200 tokens, 8 model calls"."""
+        parts = []
+        if self.max_tokens:
+            parts.append(f"{self.max_tokens - usage.total_tokens} tokens")
+        if self.max_model_calls:
+            parts.append(f"{self.max_model_calls - usage.model_calls} model calls")
+        if self.max_cost_usd:
+            parts.append(f"${self.max_cost_usd - usage.cost_usd:.4f}")
+        if self.max_tool_calls:
+            parts.append(f"{self.max_tool_calls - usage.tool_calls} tool calls")
+        if self.max_seconds:
+            parts.append(f"{self.max_seconds - elapsed:.0f} seconds")
+        return ", ".join(parts) or "unlimited"
 
 
 class Usage(BaseModel):

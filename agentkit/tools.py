@@ -25,9 +25,12 @@ from typing import Any, Literal, get_type_hints, overload
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from agentkit._json_schema import schema_errors
-from agentkit.errors import ToolDefinitionError, ToolRetry
+from agentkit.errors import BudgetExceeded, ReplayDivergence, ToolDefinitionError, ToolRetry
 
 ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied"]
+# What a control tool's successful call does to its subtask (`finish`: done, `fail`: failed,
+# `report_contradiction`: failed with a contradiction that revises the plan).
+SubtaskEnd = Literal["done", "failed", "contradiction"]
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -78,12 +81,14 @@ class Tool:
         needs_approval: bool = False,
         idempotent: bool = False,
         source: str | None = None,
+        ends_subtask: SubtaskEnd | None = None,
     ) -> None:
         summary, arg_docs = _parse_docstring(inspect.getdoc(function) or "")
         self._setup(
             function, name=name or function.__name__, description=description or summary,
             timeout=timeout, needs_approval=needs_approval, idempotent=idempotent,
             source=source or f"{function.__module__}.{function.__qualname__}",
+            ends_subtask=ends_subtask,
         )
         self.context_param: str | None
         self.args_model: type[BaseModel] | None
@@ -132,7 +137,7 @@ class Tool:
 
     def _setup(
         self, function: Callable[..., Any], *, name: str, description: str, timeout: float,
-        needs_approval: bool, idempotent: bool, source: str,
+        needs_approval: bool, idempotent: bool, source: str, ends_subtask: SubtaskEnd | None = None,
     ) -> None:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", name):
             raise ToolDefinitionError(
@@ -146,6 +151,8 @@ class Tool:
         self.needs_approval = needs_approval
         self.idempotent = idempotent
         self.source = source
+        # A control tool: a call that succeeds ends the subtask this way (see `SubtaskEnd`).
+        self.ends_subtask = ends_subtask
         self.is_async = inspect.iscoroutinefunction(function)
 
     def __repr__(self) -> str:
@@ -199,6 +206,8 @@ class Tool:
             )
         except ToolRetry as e:
             return "error", e.message
+        except (BudgetExceeded, ReplayDivergence):
+            raise  # the run's limits and its replay stop the run, not just this call
         except Exception as e:  # a tool's own failure goes back to the model, not up the stack
             return "error", f"Tool {self.name!r} raised {type(e).__name__}: {e}"
         return "ok", _render(value)
@@ -317,7 +326,7 @@ def _args_model(
     function: Callable[..., Any], tool_name: str, docs: dict[str, str]
 ) -> tuple[str | None, type[BaseModel]]:
     try:
-        hints = get_type_hints(function)
+        hints = get_type_hints(function, include_extras=True)  # keep Annotated constraints
     except Exception as e:
         raise ToolDefinitionError(f"tool {tool_name!r}: cannot read its type hints: {e}") from e
     context_param: str | None = None

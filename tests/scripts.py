@@ -7,7 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agentkit import Agent, FunctionModel, ModelRequest, ToolCall, load_tools
+from agentkit import (
+    Agent,
+    Budget,
+    FunctionModel,
+    ModelRequest,
+    Store,
+    ToolCall,
+    Toolset,
+    load_tools,
+)
+from agentkit.models import ModelClient
+from agentkit.runtime import RunContext
 from agentkit.schema import Plan, PlanStep
 
 PRIMES_PROGRAM = (
@@ -89,3 +100,16 @@ def hello_agent(
     """An agent with the files and shell packs, driven by `hello_primes` unless told otherwise."""
     return Agent(model or FunctionModel(hello_primes), db=db, workspace=workspace,
                  tools=[load_tools("files"), load_tools("shell")], **options)
+
+
+def run_context(
+    model: FunctionModel, workspace: Path, tools: Toolset, *, db: str | None = None,
+    goal: str = "g", **settings: Any,
+) -> RunContext:
+    """A fresh run's context on a real store, for driving one part of the graph (the executor)."""
+    store = Store(db or str(workspace.parent / "runs.db"))
+    run_id = store.create_run(goal=goal, model=model.model_name, workspace=str(workspace),
+                              settings={})
+    return RunContext(run_id=run_id, goal=goal, store=store,
+                      models=ModelClient(default=model.model_name), tools=tools,
+                      workspace=workspace, budget=Budget(), **settings)

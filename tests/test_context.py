@@ -11,9 +11,11 @@ import pytest
 
 from agentkit import Effort, FunctionModel, ModelRequest, Subtask, ToolCall, Toolset, tool
 from agentkit.context import ContextManager, ContextOverflow, Fact, Summary, load_summaries
-from agentkit.execution.executor import execute
-from agentkit.execution.recall import recall_tool
+from agentkit.execution.executor import execute, prompt
+from agentkit.execution.toolbox import recall_tool
 from agentkit.models import ModelClient, context_window
+from agentkit.runtime import RunContext
+from agentkit.schema import Budget
 from agentkit.store import Store
 from agentkit.tools import ToolContext
 
@@ -238,26 +240,25 @@ async def test_executor_fits_every_prompt_and_offers_recall(db: str, workspace: 
             return ToolCall(name="finish", arguments={"result": recalled[-1][-40:]})
         if len(steps) <= 40:
             return ToolCall(name="read_record", arguments={"n": len(steps)})
-        stub = next(m["content"] for m in request.messages
-                    if m["role"] == "tool" and m["content"].startswith("[output masked"))
+        # The newest stub seen so far (it may since have been summarized out of the prompt).
+        stub = [m["content"] for r in model.requests for m in r.messages
+                if m["role"] == "tool" and m["content"].startswith("[output masked")][-1]
         return ToolCall(name="recall", arguments={"query": re.match(r"\[output masked #(m\d+)",
                                                                      stub)[1]})
 
     model = FunctionModel(agent)
-    client = ModelClient(default=model.model_name)
-    context = ContextManager(store=store, client=client, run_id=run_id, max_prompt_tokens=3000)
+    ctx = RunContext(run_id=run_id, goal="audit", store=store,
+                     models=ModelClient(default=model.model_name), tools=Toolset([read_record]),
+                     workspace=workspace, budget=Budget(max_model_calls=None),
+                     max_prompt_tokens=3000)
+    context = ctx.context
     subtask = Subtask(id="t1", step_id="s1", plan_version=1, title="Read the records",
                       effort=Effort(max_steps=60, budget_tokens=10_000_000))
 
-    def record(sid: str, call: ToolCall, result: Any) -> None:
-        store.record_tool_call(run_id, subtask_id=sid, call_id=call.id, name=call.name,
-                               arguments=call.arguments_json(), result=result.content,
-                               status=result.status, latency_ms=0)
-
-    outcome = await execute(subtask, goal="audit", plan_text="1. Read the records",
-                            ledger_text="Done: nothing yet", client=client,
-                            tools=Toolset([read_record]), ctx=ToolContext(workspace=workspace),
-                            record_tool=record, context=context)
+    outcome = await execute(subtask, prompt(subtask, "audit", "1. Read the records",
+                                            "Done: nothing yet"),
+                            client=ctx.client, tools=ctx.tools, call_tool=ctx.call_tool,
+                            context=context)
 
     assert outcome.status == "done", outcome.result
     executor = [r for r in model.requests if r.role == "executor"]

@@ -9,9 +9,9 @@ from typing import Any
 
 from agentkit import Effort, FunctionModel, ModelRequest, Reply, Subtask, ToolCall, Toolset, tool
 from agentkit.execution import executor
-from agentkit.execution.executor import Outcome, execute
-from agentkit.models import ModelClient
-from agentkit.tools import ToolContext, ToolResult
+from agentkit.execution.executor import Outcome, execute, prompt
+from agentkit.tools import ToolResult
+from tests.scripts import run_context
 
 Recorded = list[tuple[str, ToolCall, ToolResult]]
 
@@ -30,11 +30,17 @@ def subtask(**effort: Any) -> Subtask:
 
 
 async def run(model: FunctionModel, workspace: Path, recorded: Recorded, **effort: Any) -> Outcome:
-    return await execute(
-        subtask(**effort), goal="g", plan_text="p", ledger_text="", tools=Toolset([flaky]),
-        client=ModelClient(default=model.model_name), ctx=ToolContext(workspace=workspace),
-        record_tool=lambda sid, call, result: recorded.append((sid, call, result)),
-    )
+    """Run one subtask on the run's real tool path, noting each call and its result."""
+    ctx = run_context(model, workspace, Toolset([flaky]))
+
+    async def call_tool(sid: str, call: ToolCall, tools: Toolset) -> ToolResult:
+        result = await ctx.call_tool(sid, call, tools)
+        recorded.append((sid, call, result))
+        return result
+
+    task = subtask(**effort)
+    return await execute(task, prompt(task, "g", "p", ""), client=ctx.client, tools=ctx.tools,
+                         call_tool=call_tool)
 
 
 def tool_messages(request: ModelRequest) -> list[str]:

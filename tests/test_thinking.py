@@ -10,18 +10,19 @@ import pytest
 from agentkit import FunctionModel, ModelRequest, Reply, UserError
 from agentkit.execution import thinking
 from agentkit.execution.thinking import JudgeScores, SampleScore, think_longer, think_parallel
-from agentkit.models import ModelClient, ModelResponse, supports_reasoning
+from agentkit.models import ModelClient, ModelResponse, NoHooks, supports_reasoning
 from agentkit.tokens import count_text
 
 Calls = list[tuple[ModelRequest, ModelResponse | None]]
 
 
 def client_for(model: FunctionModel, calls: Calls) -> ModelClient:
-    def observe(request: ModelRequest, name: str, response: ModelResponse | None,
-                error: str | None) -> None:
-        calls.append((request, response))
+    class Noting(NoHooks):
+        def record(self, request: ModelRequest, model: str, response: ModelResponse | None,
+                   error: str | None) -> None:
+            calls.append((request, response))
 
-    return ModelClient(default=model.model_name, observer=observe)
+    return ModelClient(default=model.model_name, hooks=Noting())
 
 
 def answering(texts: list[str]) -> FunctionModel:

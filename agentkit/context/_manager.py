@@ -23,6 +23,7 @@ from agentkit.context._summary import (
     summarize_prompt,
 )
 from agentkit.errors import ContextOverflow, UserError
+from agentkit.events import Emitter
 from agentkit.models import ModelClient, ModelRequest, context_window
 from agentkit.store import Store
 
@@ -59,6 +60,8 @@ class ContextManager:
         mask_min_tokens: tool outputs smaller than this are left in place.
         max_prompt_tokens: a cap on every prompt on top of the budget and the window (a model
             with a 1M-token window need not get 1M-token prompts).
+        events: the run's event path (a `context_compacted` event per compaction); default,
+            the store's log with no listener.
     """
 
     store: Store
@@ -71,6 +74,7 @@ class ContextManager:
     mask_min_tokens: int = 60
     max_prompt_tokens: int | None = None
     counter: TokenCounter = field(default_factory=TokenCounter)
+    events: Emitter | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.target < self.trigger <= 1:
@@ -78,6 +82,11 @@ class ContextManager:
                 f"context trigger {self.trigger!r} and target {self.target!r} must satisfy "
                 "0 < target < trigger <= 1, e.g. trigger=0.8, target=0.5"
             )
+
+    def _emitter(self) -> Emitter:
+        if self.events is None:
+            self.events = Emitter(log=self.store, run_id=self.run_id)
+        return self.events
 
     def threshold(self, budget_tokens: int | None, model: str) -> int | None:
         """Prompt size that triggers compaction, or None with neither a budget nor a window."""
@@ -116,8 +125,8 @@ class ContextManager:
             if self._fits(layout, job):
                 break
         after = self._size(layout.messages(), job)
-        self.store.add_event(
-            self.run_id, "context_compacted",
+        self._emitter().emit(
+            "context_compacted",
             {"tiers": job.tiers, "tokens_before": before, "tokens_after": after,
              "threshold": job.threshold, "model": name},
             subtask_id=subtask_id,

@@ -25,10 +25,10 @@ from pydantic import BaseModel, Field
 
 from agentkit.errors import BudgetExceeded, ModelError, UserError
 from agentkit.models import (
-    CallObserver,
     ModelClient,
     ModelRequest,
     ModelResponse,
+    Tally,
     supports_reasoning,
 )
 from agentkit.tokens import count_text, encoding
@@ -140,7 +140,7 @@ async def think_parallel(
         raise UserError(f"think_parallel temperature={temperature!r} must be > 0 to vary samples")
     if method not in ("vote", "judge"):
         raise UserError(f"think_parallel method={method!r} is unknown; use 'vote' or 'judge'")
-    client, tally = _counting(client)
+    client, tally = client.counting()
     responses = await _samples(client, question, n, subtask_id, temperature)
     answers = tuple(extract_answer(r.text or "") for r in responses)
     if method == "vote":
@@ -176,7 +176,7 @@ async def _samples(
     return usable
 
 
-def _vote(answers: tuple[str, ...], tally: _Tally) -> Thought:
+def _vote(answers: tuple[str, ...], tally: Tally) -> Thought:
     keys = [normalize(a) for a in answers]
     counts = Counter(keys)
     # Counter keeps first-seen order, so a tie goes to the answer sampled first.
@@ -188,7 +188,7 @@ def _vote(answers: tuple[str, ...], tally: _Tally) -> Thought:
 
 
 async def _judge(
-    client: ModelClient, question: str, answers: tuple[str, ...], tally: _Tally,
+    client: ModelClient, question: str, answers: tuple[str, ...], tally: Tally,
     subtask_id: str | None,
 ) -> Thought:
     listing = "\n\n".join(f"Candidate {i}:\n{a}" for i, a in enumerate(answers, start=1))
@@ -221,7 +221,7 @@ async def think_longer(
     """
     if budget_tokens < 1:
         raise UserError(f"think_longer budget_tokens={budget_tokens!r} must be at least 1")
-    client, tally = _counting(client)
+    client, tally = client.counting()
     if supports_reasoning(client.model_for("thinker")):
         thought = await _reasoning_effort(client, question, budget_tokens, subtask_id)
     else:
@@ -287,25 +287,3 @@ def _cut(text: str, limit: int) -> str:
 
 def _thinker_messages(question: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": THINKER_SYSTEM}, {"role": "user", "content": question}]
-
-
-@dataclass(kw_only=True)
-class _Tally:
-    """An observer that sums the tokens of the calls it sees, then passes them on."""
-
-    inner: CallObserver | None
-    tokens: int = 0
-
-    def __call__(
-        self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
-    ) -> None:
-        if response is not None:
-            self.tokens += response.prompt_tokens + response.completion_tokens
-        if self.inner is not None:
-            self.inner(request, model, response, error)
-
-
-def _counting(client: ModelClient) -> tuple[ModelClient, _Tally]:
-    """The same client (same budget check and recorder), also counting this tool's tokens."""
-    tally = _Tally(inner=client.observer)
-    return dataclasses.replace(client, observer=tally), tally

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agentkit.models.base import ModelRequest, ModelResponse, ToolCall
-from agentkit.models.client import CallObserver, ModelClient
+from agentkit.models.client import CallHooks, ModelClient, NoHooks, Tally
 from agentkit.models.guard import allow_model_requests, set_allow_model_requests
 from agentkit.models.scripted import FunctionModel, Reply, ScriptedModel
 
@@ -33,13 +33,15 @@ def supports_reasoning(model: str) -> bool:
 
 __all__ = [
     "DEFAULT_MODEL",
-    "CallObserver",
+    "CallHooks",
     "FunctionModel",
     "ModelClient",
     "ModelRequest",
     "ModelResponse",
+    "NoHooks",
     "Reply",
     "ScriptedModel",
+    "Tally",
     "ToolCall",
     "allow_model_requests",
     "check_model",

@@ -1,14 +1,15 @@
 """`ModelClient`: the one way agentkit calls a model.
 
-Picks the model for a role, checks the budget before the call, records every call (through an
-observer the run provides), and validates structured answers with Pydantic, retrying once with the
-validation error shown to the model.
+Picks the model for a role and runs every call between the run's hooks (served from the record,
+checked against the budget, recorded), and validates structured answers with Pydantic, retrying
+once with the validation error shown to the model.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -21,16 +22,59 @@ from agentkit.schema import Role
 T = TypeVar("T", bound=BaseModel)
 
 
-class CallObserver(Protocol):
-    """Receives every call, answered or failed (the run records it)."""
+class CallHooks(Protocol):
+    """What a run does around each model call (`agentkit.runtime.RunContext` is one).
 
-    def __call__(
+    `serve` may answer a request from the record (resume, replay); otherwise `check` runs before
+    the call (it raises `BudgetExceeded` to stop it) and `record` after it, answered or failed.
+    """
+
+    def serve(self, request: ModelRequest, model: str) -> ModelResponse | None: ...
+
+    def check(self) -> None: ...
+
+    def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
     ) -> None: ...
 
 
-def _no_check() -> None:
-    return None
+class NoHooks:
+    """Hooks of a client outside a run: nothing served, checked or recorded."""
+
+    def serve(self, request: ModelRequest, model: str) -> ModelResponse | None:
+        return None
+
+    def check(self) -> None:
+        return None
+
+    def record(
+        self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
+    ) -> None:
+        return None
+
+
+@dataclass(kw_only=True)
+class Tally:
+    """Hooks that sum the tokens of every response they see, then pass everything on."""
+
+    inner: CallHooks
+    tokens: int = 0
+
+    def serve(self, request: ModelRequest, model: str) -> ModelResponse | None:
+        served = self.inner.serve(request, model)
+        if served is not None:
+            self.tokens += served.prompt_tokens + served.completion_tokens
+        return served
+
+    def check(self) -> None:
+        self.inner.check()
+
+    def record(
+        self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
+    ) -> None:
+        if response is not None:
+            self.tokens += response.prompt_tokens + response.completion_tokens
+        self.inner.record(request, model, response, error)
 
 
 @dataclass(kw_only=True)
@@ -41,19 +85,22 @@ class ModelClient:
         default: the LiteLLM model string used for every role without its own.
         roles: per-role model strings, e.g. `{"summarizer": "openai/gpt-4.1-mini"}`.
         aliases: tier names such as `fast` and `strong` mapped to model strings.
-        observer: called after each call with the request and the response or error.
-        before_call: called before each call; raises `BudgetExceeded` to stop it.
+        hooks: what the run does around each call (serve from the record, check, record).
     """
 
     default: str
     roles: Mapping[str, str] = field(default_factory=dict)
     aliases: Mapping[str, str] = field(default_factory=dict)
-    observer: CallObserver | None = None
-    before_call: Callable[[], None] = _no_check
-    # Serves recorded answers on resume and replay (see agentkit.store.journal); None = live.
-    journal: Callable[[ModelRequest, str], ModelResponse | None] | None = None
-    # Replay records what it serves (a new run); resume does not (the record already has it).
-    record_served: bool = False
+    hooks: CallHooks = field(default_factory=NoHooks)
+
+    def with_hooks(self, hooks: CallHooks) -> ModelClient:
+        """The same models, with `hooks` around every call."""
+        return dataclasses.replace(self, hooks=hooks)
+
+    def counting(self) -> tuple[ModelClient, Tally]:
+        """The same client, also summing the tokens of its calls (a subtask's, a tool's)."""
+        tally = Tally(inner=self.hooks)
+        return self.with_hooks(tally), tally
 
     def model_for(self, role: Role, override: str | None = None) -> str:
         name = override or self.roles.get(role) or self.default
@@ -63,19 +110,15 @@ class ModelClient:
         from agentkit.models import _litellm
 
         model = self.model_for(request.role, request.model)
-        if self.journal is not None and (served := self.journal(request, model)) is not None:
-            if self.record_served and self.observer:
-                self.observer(request, model, served, None)
+        if (served := self.hooks.serve(request, model)) is not None:
             return served
-        self.before_call()
+        self.hooks.check()
         try:
             response = await _litellm.acompletion(model, request)
-        except Exception as e:
-            if self.observer:
-                self.observer(request, model, None, f"{type(e).__name__}: {e}")
+        except BaseException as e:  # cancelled too: the call was made, and it is over
+            self.hooks.record(request, model, None, f"{type(e).__name__}: {e}")
             raise
-        if self.observer:
-            self.observer(request, model, response, None)
+        self.hooks.record(request, model, response, None)
         return response
 
     async def structured(self, request: ModelRequest, output_type: type[T]) -> T:

@@ -126,18 +126,23 @@ class Journal:
     def tool(
         self, subtask_id: str | None, call_id: str, name: str, arguments: str
     ) -> dict[str, Any] | None:
-        """The recorded result, an in-doubt marker (`{"status": "in_doubt"}`), or None."""
+        """The recorded result of this call, or None (not recorded, or in doubt)."""
         key = tool_key(subtask_id, call_id, name, arguments)
         queue = self._tools.get(key)
         if queue:
             self.served_tools += 1
             return queue.popleft()
-        if key in self._in_flight:
-            self._in_flight.discard(key)
-            return {"status": "in_doubt"}
-        if self.strict:
+        if self.strict and key not in self._in_flight:
             raise ReplayDivergence(
                 f"replay diverged at tool call {self.served_tools + 1} ({name!r} in subtask "
                 f"{subtask_id!r}): the record holds no such call"
             )
         return None
+
+    def in_doubt(self, subtask_id: str | None, call_id: str, name: str, arguments: str) -> bool:
+        """Whether this call was in flight when the run stopped (answered once)."""
+        key = tool_key(subtask_id, call_id, name, arguments)
+        if key in self._in_flight:
+            self._in_flight.discard(key)
+            return True
+        return False
