@@ -7,9 +7,10 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pytest
+from pydantic import Field
 
 from agentkit import (
     Agent,
@@ -148,6 +149,18 @@ async def test_invalid_arguments_become_an_invalid_result(
     assert result.content.startswith("Invalid arguments for tool 'forecast': ")
     assert message in result.content
     assert result.content.endswith("Fix them and call again.")
+
+
+async def test_annotated_constraints_are_in_the_schema_and_enforced(ctx: ToolContext) -> None:
+    @tool
+    def pick(n: Annotated[int, Field(ge=1, le=3)]) -> int:
+        """Pick one of three."""
+        return n
+
+    assert pick.parameters["properties"]["n"] == {"type": "integer", "minimum": 1, "maximum": 3}
+    result = await pick.run({"n": 7}, ctx)
+    assert result.status == "invalid" and "less than or equal to 3" in result.content
+    assert (await pick.run({"n": 2}, ctx)).content == "2"
 
 
 async def test_a_raising_tool_gives_an_error_result(ctx: ToolContext) -> None:

@@ -20,15 +20,6 @@ class ToolCall:
     arguments: dict[str, Any] | str = field(default_factory=dict)
     id: str = ""
 
-    def decoded_arguments(self) -> Any:
-        """The arguments as a value: parsed JSON, or the raw text when it does not parse."""
-        if not isinstance(self.arguments, str):
-            return self.arguments
-        try:
-            return json.loads(self.arguments)
-        except json.JSONDecodeError:
-            return self.arguments
-
     def arguments_json(self) -> str:
         if isinstance(self.arguments, str):
             return self.arguments
