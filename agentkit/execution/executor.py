@@ -82,38 +82,28 @@ async def execute(
         tools, client=client, thinking_on=effort.thinking_tools, context=context,
         tokens_left=lambda: effort.budget_tokens - tally.tokens,
     )
-    errors = 0
+    specs, errors = tools.specs(), 0
     for step in range(1, effort.max_steps + 1):
-        response = await _ask(client, context, subtask, messages, tools.specs())
+        response = await _ask(client, context, subtask, messages, specs)
         messages.append(response.assistant_message())
         if not response.tool_calls:
-            if response.text and response.text.strip():
-                return Outcome(status="done", result=response.text.strip(), steps=step,
-                               tokens=tally.tokens)
+            if text := (response.text or "").strip():
+                return Outcome(status="done", result=text, steps=step, tokens=tally.tokens)
             messages.append({"role": "user", "content": NUDGE})
             continue
         for call in response.tool_calls:
             result = await call_tool(subtask.id, call, tools)
-            if (ended := _ended(tools, call, result, step, tally.tokens)) is not None:
-                return ended
             errors = errors + 1 if result.status in _ERROR_STATUSES else 0
-            if errors >= max_tool_errors:
-                return Outcome(
-                    status="failed", steps=step, tokens=tally.tokens,
-                    result=f"stopped after {errors} tool errors in a row; the last, from "
-                    f"{call.name!r} ({result.status}): {result.content[:400]}",
-                )
+            if (end := _verdict(tools, call, result, errors, max_tool_errors)) is not None:
+                status, text, contradiction = end
+                return Outcome(status=status, result=text, steps=step, tokens=tally.tokens,
+                               contradiction=contradiction)
             messages.append(_tool_message(call, result, max_tool_errors - errors))
         if tally.tokens > effort.budget_tokens:
-            return Outcome(
-                status="failed", steps=step, tokens=tally.tokens,
-                result=f"used {tally.tokens} tokens, over the subtask budget of "
-                f"{effort.budget_tokens}",
-            )
-    return Outcome(
-        status="failed", steps=effort.max_steps, tokens=tally.tokens,
-        result=f"not finished within the step limit of {effort.max_steps}",
-    )
+            return Outcome(status="failed", steps=step, tokens=tally.tokens, result=(
+                f"used {tally.tokens} tokens, over the subtask budget of {effort.budget_tokens}"))
+    return Outcome(status="failed", steps=effort.max_steps, tokens=tally.tokens,
+                   result=f"not finished within the step limit of {effort.max_steps}")
 
 
 async def _ask(
@@ -140,18 +130,19 @@ async def _ask(
     return response
 
 
-def _ended(
-    tools: Toolset, call: ToolCall, result: ToolResult, step: int, tokens: int
-) -> Outcome | None:
-    """The subtask's outcome when `call` was a control tool's successful call."""
+def _verdict(
+    tools: Toolset, call: ToolCall, result: ToolResult, errors: int, max_errors: int
+) -> tuple[Literal["done", "failed"], str, str | None] | None:
+    """How the subtask ends after `call` — (status, result, contradiction) — or None."""
+    if errors >= max_errors:
+        return "failed", (f"stopped after {errors} tool errors in a row; the last, from "
+                          f"{call.name!r} ({result.status}): {result.content[:400]}"), None
     found = tools.get(call.name)
     end = None if found is None or result.status != "ok" else found.ends_subtask
     if end is None:
         return None
-    return Outcome(
-        status="done" if end == "done" else "failed", result=result.content, steps=step,
-        tokens=tokens, contradiction=result.content if end == "contradiction" else None,
-    )
+    contradiction = result.content if end == "contradiction" else None
+    return ("done" if end == "done" else "failed"), result.content, contradiction
 
 
 def _tool_message(call: ToolCall, result: ToolResult, errors_left: int) -> dict[str, Any]:
