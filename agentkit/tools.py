@@ -12,7 +12,6 @@ unsupported signature) raises `ToolDefinitionError` at once.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import re
@@ -25,6 +24,7 @@ from typing import Any, Literal, get_type_hints, overload
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from agentkit._json_schema import schema_errors
+from agentkit._tool_calls import ToolAborted, guarded, in_thread, within
 from agentkit.errors import BudgetExceeded, ReplayDivergence, ToolDefinitionError, ToolRetry
 
 ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied"]
@@ -199,7 +199,7 @@ class Tool:
         if self.context_param:
             values[self.context_param] = ctx
         try:
-            value = await asyncio.wait_for(self._invoke(values), self.timeout)
+            value = await within(self._invoke(values), self.timeout)
         except TimeoutError:
             return "timeout", (
                 f"Tool {self.name!r} did not finish within {self.timeout:g}s and was stopped."
@@ -208,6 +208,8 @@ class Tool:
             return "error", e.message
         except (BudgetExceeded, ReplayDivergence):
             raise  # the run's limits and its replay stop the run, not just this call
+        except ToolAborted as e:
+            return "error", f"Tool {self.name!r} raised {e}; it was stopped, the run goes on"
         except Exception as e:  # a tool's own failure goes back to the model, not up the stack
             return "error", f"Tool {self.name!r} raised {type(e).__name__}: {e}"
         return "ok", _render(value)
@@ -234,9 +236,9 @@ class Tool:
         # Schema tools take the arguments as one dict; signature tools as keyword arguments.
         args, kwargs = ((values,), {}) if self.args_model is None else ((), values)
         if self.is_async:
-            return self.function(*args, **kwargs)
-        # A sync tool runs in a thread; on timeout the thread cannot be killed and finishes alone.
-        return asyncio.to_thread(self.function, *args, **kwargs)
+            return guarded(self.function(*args, **kwargs))
+        # A sync tool runs in a daemon thread; on timeout it is abandoned and finishes alone.
+        return in_thread(self.function, *args, **kwargs)
 
 
 class _InvalidArguments(Exception):
