@@ -85,7 +85,8 @@ def never_returns() -> str:
     threading.Event().wait()
 
 model = FunctionModel(single_tool_step("Wait", ToolCall(name="never_returns")))
-result = Agent(model, tools=[never_returns], db={db!r}, workspace={str(workspace)!r}).run_sync("Wait")
+agent = Agent(model, tools=[never_returns], db={db!r}, workspace={str(workspace)!r})
+result = agent.run_sync("Wait")
 print(result.status)
 """
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
