@@ -100,11 +100,11 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
             reason = state.get("reason") or "revision"
             subtasks = ctx.store.get_subtasks(ctx.run_id)
             plan = await strategist.revise(
-                ctx.client, ctx.goal, plan=current[1],
+                ctx.client, ctx.goal, plan=current.plan,
                 ledger=Ledger.from_subtasks(subtasks, facts=ctx.store.get_facts(ctx.run_id)),
                 reason=reason, tool_names=ctx.tools.names, budget_note=_budget_note(ctx),
             )
-            plan = strategist.carry_over(current[1], plan, subtasks)
+            plan = strategist.carry_over(current.plan, plan, subtasks)
             trigger = state.get("trigger") or "failure"
     except BudgetExceeded as e:
         return {"stop": e.kind, "reason": str(e)}
@@ -132,7 +132,7 @@ def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, A
             ctx.store.update_subtask(ctx.run_id, old)
             superseded[old.id] = old.status
     created = decomposer.decompose(
-        found[1], version, budget=ctx.budget, existing=existing, goal=ctx.goal,
+        found.plan, version, budget=ctx.budget, existing=existing, goal=ctx.goal,
         tools_tokens=decomposer.DEFAULT_TOOLS_TOKENS + count_tools(ctx.tools.specs()),
     )
     ctx.store.save_subtasks(ctx.run_id, created)
@@ -192,9 +192,9 @@ def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
     calls = ctx.store.get_tool_calls(ctx.run_id)
     found = {}
     for subtask in failed:
-        mine = [(c["name"], c["arguments"]) for c in calls
-                if c["subtask_id"] == subtask.id
-                and c["name"] not in ("finish", "fail", "report_contradiction")]
+        mine = [(c.name, c.arguments) for c in calls
+                if c.subtask_id == subtask.id
+                and c.name not in ("finish", "fail", "report_contradiction")]
         if (loop := monitor.looping_calls(mine)) is not None:
             found[subtask.id] = loop
     return found
@@ -233,7 +233,7 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
     ctx.event("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
     try:
         outcome = await execute(
-            subtask, goal=ctx.goal, plan_text=_plan_text(found[1]),
+            subtask, goal=ctx.goal, plan_text=_plan_text(found.plan),
             ledger_text=subtask.opening_ledger or "",
             client=ctx.client, tools=ctx.tools, ctx=ctx.tool_context(subtask.id),
             record_tool=ctx.record_tool_call, context=ctx.context,
@@ -290,7 +290,7 @@ def _ledger_for(ctx: RunContext, subtask: Any) -> Ledger:
     """The ledger an executor sees: done and failed work, facts, and the summaries of earlier
     work that match this subtask (the context manager's memory, searched by its text)."""
     hits = ctx.store.search_memory(ctx.run_id, f"{subtask.title} {subtask.instructions}", limit=3)
-    notes = [h["text"] for h in hits if h["kind"] == "summary"]
+    notes = [h.text for h in hits if h.kind == "summary"]
     return Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id),
                                 facts=ctx.store.get_facts(ctx.run_id), notes=notes)
 

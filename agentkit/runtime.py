@@ -12,8 +12,9 @@ from agentkit.context import ContextManager
 from agentkit.errors import BudgetExceeded
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Budget, Usage
-from agentkit.store import Store
+from agentkit.store import RunStore
 from agentkit.store.journal import Journal, tool_key
+from agentkit.store.records import ToolCallRow
 from agentkit.tools import ToolContext, ToolResult, Toolset
 
 DENIED = "The user denied this call of {name!r}; do not call it again with the same arguments."
@@ -64,7 +65,7 @@ class RunContext:
 
     run_id: str
     goal: str
-    store: Store
+    store: RunStore
     client: ModelClient
     tools: Toolset
     workspace: Path
@@ -111,13 +112,13 @@ class RunContext:
         started = {"call_id": call.id, "name": call.name, "arguments": arguments}
         served = None if self.journal is None else self.journal.tool(
             subtask_id, call.id, call.name, arguments)
-        if served is not None and served["status"] != "in_doubt":
+        if isinstance(served, ToolCallRow):
             if self.client.record_served:  # replay: a new run mirrors the original's events
                 self.event("tool_started", started, subtask_id=subtask_id)
             else:  # resume: the row is already recorded
                 self._unrecorded.add(tool_key(subtask_id, call.id, call.name, arguments))
-            return ToolResult(status=served["status"], content=served["result"],
-                              latency_ms=served["latency_ms"])
+            return ToolResult(status=served.status, content=served.result,
+                              latency_ms=served.latency_ms)
         tool = self.tools.get(call.name)
         if served is not None and not (tool is not None and tool.idempotent):
             return ToolResult(status="error", content=IN_DOUBT.format(name=call.name))

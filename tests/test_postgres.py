@@ -30,7 +30,7 @@ async def test_a_run_is_recorded_and_replayed_on_postgres(workspace: Path) -> No
     assert store.url.startswith("postgresql+psycopg://")
     assert [s.status for s in store.get_subtasks(result.run_id)] == ["done", "done"]
     assert len(store.get_model_calls(result.run_id)) == 6
-    assert store.get_events(result.run_id)[-1]["kind"] == "run_finished"
+    assert store.get_events(result.run_id)[-1].kind == "run_finished"
 
     replayed = await agent.replay(result.run_id)
     assert replayed.answer == result.answer
@@ -46,4 +46,4 @@ def test_memory_search_works_without_fts(workspace: Path) -> None:
                     source="test")
     hits = store.search_memory(run_id, "Seine river")
     store.close()
-    assert [h["kind"] for h in hits][:1] == ["fact"] and "Seine" in hits[0]["text"]
+    assert [h.kind for h in hits][:1] == ["fact"] and "Seine" in hits[0].text

@@ -12,9 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, or_, select, text
 
 from agentkit.store.migrations import FTS_TABLE
+from agentkit.store.records import MemoryHit, MemoryKind
 from agentkit.store.tables import facts, masked_outputs, summaries
-
-MemoryKind = str  # "fact" | "summary" | "masked"
 
 
 def terms(query: str) -> list[str]:
@@ -45,7 +44,7 @@ def index(conn: Connection, run_id: str, kind: MemoryKind, ref: str, body: str) 
     )
 
 
-def search_fts(conn: Connection, run_id: str, words: list[str], limit: int) -> list[dict[str, Any]]:
+def search_fts(conn: Connection, run_id: str, words: list[str], limit: int) -> list[MemoryHit]:
     match = " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
     rows = conn.execute(
         text(
@@ -54,29 +53,27 @@ def search_fts(conn: Connection, run_id: str, words: list[str], limit: int) -> l
         ),
         {"q": match, "run": run_id, "n": limit},
     ).all()
-    return [{"kind": r[0], "ref": r[1], "text": r[2], "at": float(r[3])} for r in rows]
+    return [MemoryHit(kind=r[0], ref=r[1], text=r[2], at=float(r[3])) for r in rows]
 
 
-def search_like(
-    conn: Connection, run_id: str, words: list[str], limit: int
-) -> list[dict[str, Any]]:
+def search_like(conn: Connection, run_id: str, words: list[str], limit: int) -> list[MemoryHit]:
     """Term match with LIKE: rank by how many words a document contains, newest first on ties."""
 
     def any_word(*columns: Any) -> ColumnElement[bool]:
         return or_(*[c.icontains(w, autoescape=True) for c in columns for w in words])
 
-    found: list[tuple[int, dict[str, Any]]] = []
+    found: list[tuple[int, MemoryHit]] = []
     for key, value, at in conn.execute(
         select(facts.c.key, facts.c.value, facts.c.updated_at)
         .where(facts.c.run_id == run_id, any_word(facts.c.key, facts.c.value))
     ).all():
-        found.append((0, {"kind": "fact", "ref": key, "text": f"{key} = {value}", "at": at}))
+        found.append((0, MemoryHit(kind="fact", ref=key, text=f"{key} = {value}", at=at)))
     for sid, body, at in conn.execute(
         select(summaries.c.id, summaries.c.text, summaries.c.created_at)
         .where(summaries.c.run_id == run_id, any_word(summaries.c.text))
         .order_by(summaries.c.id.desc()).limit(limit * 4)
     ).all():
-        found.append((sid, {"kind": "summary", "ref": str(sid), "text": body, "at": at}))
+        found.append((sid, MemoryHit(kind="summary", ref=str(sid), text=body, at=at)))
     for mid, name, body, at in conn.execute(
         select(masked_outputs.c.id, masked_outputs.c.name, masked_outputs.c.content,
                masked_outputs.c.created_at)
@@ -84,10 +81,9 @@ def search_like(
                any_word(masked_outputs.c.name, masked_outputs.c.content))
         .order_by(masked_outputs.c.id.desc()).limit(limit * 4)
     ).all():
-        found.append((mid, {"kind": "masked", "ref": str(mid), "text": f"{name}: {body}",
-                               "at": at}))
+        found.append((mid, MemoryHit(kind="masked", ref=str(mid), text=f"{name}: {body}", at=at)))
     scored = [
-        (sum(w in item["text"].lower() for w in words), newest, item)
+        (sum(w in item.text.lower() for w in words), newest, item)
         for newest, item in found
     ]
     scored.sort(key=lambda s: (-s[0], -s[1]))
