@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from agentkit.errors import StorageError, UserError
 from agentkit.schema import Plan, RunStatus, Subtask, Usage
 from agentkit.store import _search, database, migrations
+from agentkit.store.dialect import dialect_for
 from agentkit.store.records import (
     EventRow,
     MaskedOutput,
@@ -61,13 +62,14 @@ class Store:
 
     def __init__(self, db: str | None = None) -> None:
         self.url = database.resolve_url(db)
-        self.engine = database.create_db_engine(self.url)
+        self.dialect = dialect_for(self.url)
+        self.engine = database.create_db_engine(self.url, self.dialect)
         self._seq_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}  # the next event number per run, after the first
         # The last request per (run, subtask, role), so the next is stored as a delta.
         self._last_request: dict[tuple[str, str | None, str], tuple[int, list[Any]]] = {}
         with self._tx() as conn:
-            migrations.migrate(conn)
+            migrations.migrate(conn, self.dialect, database=database.display(self.url))
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -79,6 +81,14 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _lock_run(self, conn: Connection, run_id: str) -> None:
+        """Hold the run's row until commit, so writers numbering its records take turns.
+
+        Only where the dialect locks rows; SQLite's writers already take turns on the file.
+        """
+        if self.dialect.row_locking:
+            conn.execute(select(runs.c.id).where(runs.c.id == run_id).with_for_update())
 
     # runs -----------------------------------------------------------------------------------
 
@@ -139,6 +149,7 @@ class Store:
 
     def add_plan_version(self, run_id: str, plan: Plan, *, trigger: str, reason: str) -> int:
         with self._tx() as conn:
+            self._lock_run(conn, run_id)
             current = conn.execute(
                 select(func.max(plan_versions.c.version)).where(plan_versions.c.run_id == run_id)
             ).scalar()
@@ -227,13 +238,15 @@ class Store:
                 seq = self._next_seq.get(run_id) if attempt == 0 else None
                 try:
                     with self.engine.begin() as conn:
+                        if event is not None and seq is None:
+                            # First event of this run here, or another writer took the number.
+                            self._lock_run(conn, run_id)  # before `write` touches the run's row
+                            last = conn.execute(
+                                select(func.max(events.c.seq)).where(events.c.run_id == run_id)
+                            ).scalar()
+                            seq = (last or 0) + 1
                         value = write(conn)
                         if event is not None:
-                            if seq is None:  # first event of this run here, or another writer
-                                last = conn.execute(
-                                    select(func.max(events.c.seq)).where(events.c.run_id == run_id)
-                                ).scalar()
-                                seq = (last or 0) + 1
                             kind, data, subtask_id = event
                             conn.execute(insert(events).values(
                                 run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
@@ -356,9 +369,9 @@ class Store:
 
     @functools.cached_property
     def full_text(self) -> bool:
-        """Whether this database has the FTS5 index (SQLite built with FTS5)."""
+        """Whether this database has a full-text index (FTS5, or PostgreSQL's tsvector)."""
         with self._tx() as conn:
-            return _search.has_fts(conn)
+            return _search.has_index(conn, self.dialect.search)
 
     def add_masked_output(
         self, run_id: str, *, subtask_id: str | None, call_id: str, name: str, content: str
@@ -450,17 +463,18 @@ class Store:
     ) -> list[MemoryHit]:
         """Facts, summaries and masked outputs matching `query`, best first.
 
-        FTS5 ranks by BM25 where the database has it; otherwise (PostgreSQL, or
-        `full_text=False`) documents are ranked by how many query words they contain.
+        The dialect's full-text index ranks them where the database has one (SQLite FTS5 by
+        BM25, PostgreSQL by `ts_rank`); otherwise, or with `full_text=False`, documents are
+        ranked by how many query words they contain (LIKE).
         """
         words = _search.terms(query)
         if not words:
             return []
-        use_fts = self.full_text if full_text is None else full_text and self.full_text
+        use_index = self.full_text if full_text is None else full_text and self.full_text
         with self._tx() as conn:
-            if use_fts:
-                return _search.search_fts(conn, run_id, words, limit)
-            return _search.search_like(conn, run_id, words, limit)
+            return _search.search(
+                conn, self.dialect.search if use_index else "like", run_id, words, limit
+            )
 
 
 def _plan_version(row: RowMapping) -> PlanVersion:
