@@ -111,9 +111,9 @@ class Agent:
         """
         store = self.store
         run = store.get_run(run_id)
-        if run["status"] not in ("running", "interrupted"):
+        if run.status not in ("running", "interrupted"):
             raise UserError(
-                f"run {run['id']!r} already ended with status {run['status']!r}; "
+                f"run {run.id!r} already ended with status {run.status!r}; "
                 "only a run that was cut off (status 'running' or 'interrupted') can be resumed"
             )
         if not self.workspace.is_dir():
@@ -122,12 +122,11 @@ class Agent:
             check_model(model)
         from agentkit.store.journal import Journal
 
-        journal = Journal.for_run(store, run["id"])  # before "resumed" is appended
-        ctx = self._context(run["id"], run["goal"], mode="resume", journal=journal,
-                            on_event=on_event)
-        ctx.emit("resumed", {"status": run["status"]})
+        journal = Journal.for_run(store, run.id)  # before "resumed" is appended
+        ctx = self._context(run.id, run.goal, mode="resume", journal=journal, on_event=on_event)
+        ctx.emit("resumed", {"status": run.status})
         await self._drive(ctx)
-        return self.result(run["id"])
+        return self.result(run.id)
 
     async def replay(self, run_id: str) -> RunResult:
         """Re-run a recorded run from its record alone: zero model calls, no tool executed.
@@ -139,21 +138,21 @@ class Agent:
 
         store = self.store
         original = store.get_run(run_id)
-        found = store.plan_versions(original["id"])
-        plan_file_start = bool(found) and found[0]["trigger"] == "plan_file"
+        found = store.plan_versions(original.id)
+        plan_file_start = bool(found) and found[0].trigger == "plan_file"
         new_id = store.create_run(
-            goal=original["goal"], model=original["model"], workspace=original["workspace"],
-            settings={**original["settings"], "replay_of": original["id"]},
-            parent_run_id=original["id"],
+            goal=original.goal, model=original.model, workspace=original.workspace,
+            settings={**original.settings, "replay_of": original.id},
+            parent_run_id=original.id,
         )
-        settings = original["settings"]
-        self.model = original["model"]
+        settings = original.settings
+        self.model = original.model
         self.roles = dict(settings.get("roles") or {})
         self.aliases = dict(settings.get("aliases") or {})
         self.budget = Budget.model_validate(settings.get("budget") or {})
-        journal = Journal.for_run(store, original["id"], strict=True)
-        plan = Plan.model_validate(found[0]["plan"]) if plan_file_start else None
-        await self._drive(self._context(new_id, original["goal"], mode="replay", journal=journal,
+        journal = Journal.for_run(store, original.id, strict=True)
+        plan = found[0].plan if plan_file_start else None
+        await self._drive(self._context(new_id, original.goal, mode="replay", journal=journal,
                                         plan=plan))
         return self.result(new_id)
 
@@ -176,25 +175,25 @@ class Agent:
         """
         store = self.store
         original = store.get_run(run_id)
-        found = store.get_plan(original["id"], version)
+        found = store.get_plan(original.id, version)
         if found is None:
-            known = [v["version"] for v in store.plan_versions(original["id"])]
-            raise UserError(f"run {original['id']!r} has no plan version {version}; it has {known}")
-        self._check(original["goal"])
+            known = [v.version for v in store.plan_versions(original.id)]
+            raise UserError(f"run {original.id!r} has no plan version {version}; it has {known}")
+        self._check(original.goal)
         new_id = store.create_run(
-            goal=original["goal"], model=self.model, workspace=str(self.workspace.resolve()),
-            settings={**self._settings(), "fork_of": original["id"], "fork_version": version},
-            parent_run_id=original["id"],
+            goal=original.goal, model=self.model, workspace=str(self.workspace.resolve()),
+            settings={**self._settings(), "fork_of": original.id, "fork_version": version},
+            parent_run_id=original.id,
         )
         carried = [
             s.model_copy(update={"plan_version": 0})
-            for s in store.get_subtasks(original["id"])
+            for s in store.get_subtasks(original.id)
             if s.status == "done" and s.plan_version <= version
         ]
         store.save_subtasks(new_id, carried)
-        ctx = self._context(new_id, original["goal"], plan=found[1], plan_trigger="fork",
+        ctx = self._context(new_id, original.goal, plan=found.plan, plan_trigger="fork",
                             on_event=on_event)
-        ctx.emit("forked", {"run": original["id"], "version": version,
+        ctx.emit("forked", {"run": original.id, "version": version,
                             "carried": [s.id for s in carried]})
         await self._drive(ctx)
         return self.result(new_id)
@@ -218,24 +217,23 @@ class Agent:
 
         store = self.store
         run = store.get_run(run_id)
-        if run["status"] != "awaiting_approval":
-            raise UserError(f"run {run['id']!r} is {run['status']!r}, not awaiting approval")
-        pending = self.result(run["id"]).approvals
+        if run.status != "awaiting_approval":
+            raise UserError(f"run {run.id!r} is {run.status!r}, not awaiting approval")
+        pending = self.result(run.id).approvals
         if isinstance(decision, bool):
             decisions = {item["id"]: decision for item in pending}
         else:
             unknown = set(decision) - {item["id"] for item in pending}
             if unknown:
-                raise UserError(f"no pending approval {sorted(unknown)!r} in run {run['id']!r}")
+                raise UserError(f"no pending approval {sorted(unknown)!r} in run {run.id!r}")
             decisions = {item["id"]: bool(decision.get(item["id"], False)) for item in pending}
-        journal = Journal.for_run(store, run["id"])
-        ctx = self._context(run["id"], run["goal"], mode="resume", journal=journal,
-                            on_event=on_event)
+        journal = Journal.for_run(store, run.id)
+        ctx = self._context(run.id, run.goal, mode="resume", journal=journal, on_event=on_event)
         for approval_id, allowed in decisions.items():
             ctx.emit("approval_given", {"id": approval_id, "allowed": allowed})
-        store.finish_run(run["id"], "running", answer=None)
+        store.finish_run(run.id, "running", answer=None)
         await self._drive(ctx, decisions=decisions)
-        return self.result(run["id"])
+        return self.result(run.id)
 
     def approve_sync(self, run_id: str, decision: bool | dict[str, bool] = True) -> RunResult:
         """`approve` for code without an event loop."""
@@ -297,17 +295,17 @@ class Agent:
         """The recorded result of a run."""
         store = self.store
         run = store.get_run(run_id)
-        found = store.get_plan(run["id"])
+        found = store.get_plan(run.id)
         return RunResult(
-            run_id=run["id"], status=run["status"], answer=run["answer"],
-            plan=found[1] if found else None, plan_version=found[0] if found else 0,
-            subtasks=store.get_subtasks(run["id"]), usage=store.usage(run["id"]),
-            error=run["error"], approvals=_pending_approvals(store, run["id"]),
+            run_id=run.id, status=run.status, answer=run.answer,
+            plan=found.plan if found else None, plan_version=found.version if found else 0,
+            subtasks=store.get_subtasks(run.id), usage=store.usage(run.id),
+            error=run.error, approvals=_pending_approvals(store, run.id),
         )
 
 
 def _pending_approvals(store: Store, run_id: str) -> list[dict[str, Any]]:
     events = store.get_events(run_id)
-    given = {e["data"]["id"] for e in events if e["kind"] == "approval_given"}
-    return [e["data"] for e in events
-            if e["kind"] == "approval_requested" and e["data"]["id"] not in given]
+    given = {e.data["id"] for e in events if e.kind == "approval_given"}
+    return [e.data for e in events
+            if e.kind == "approval_requested" and e.data["id"] not in given]

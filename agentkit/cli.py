@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from agentkit.errors import AgentkitError, UserError
+
+if TYPE_CHECKING:
+    from agentkit.store import PlanVersion, RunRow
 
 app = typer.Typer(
     name="agentkit",
@@ -138,16 +141,16 @@ ModelOption = Annotated[str | None, typer.Option(help="Model [default: the run's
 
 def _agent_for(
     run_id: str, db: str | None, tools: list[str] | None, model: str | None = None
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[Any, RunRow]:
     """An agent for a recorded run: its model, workspace and budget, and the given tools."""
     from agentkit import Agent, Budget, load_tools
     from agentkit.store import Store
 
     run = Store(db).get_run(run_id)
     agent = Agent(
-        model or run["model"], tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)], db=db,
-        workspace=run["workspace"],
-        budget=Budget.model_validate(run["settings"].get("budget", {})),
+        model or run.model, tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)], db=db,
+        workspace=run.workspace,
+        budget=Budget.model_validate(run.settings.get("budget", {})),
     )
     return agent, run
 
@@ -176,8 +179,8 @@ def approve(
     """Allow (or --deny) the tool calls a paused run waits on, and continue it."""
     try:
         agent, run = _agent_for(run_id, db, tools)
-        pending = agent.result(run["id"]).approvals
-        result = agent.approve_sync(run["id"], _ask(pending) if ask else not deny)
+        pending = agent.result(run.id).approvals
+        result = agent.approve_sync(run.id, _ask(pending) if ask else not deny)
     except AgentkitError as e:
         _fail(e)
         return
@@ -192,7 +195,7 @@ def resume(
     """Continue a run whose process died, from its last checkpoint."""
     try:
         agent, run = _agent_for(run_id, db, tools, model)
-        result = agent.run_sync_resume(run["id"])
+        result = agent.run_sync_resume(run.id)
     except AgentkitError as e:
         _fail(e)
         return
@@ -209,7 +212,7 @@ def fork(
     """Start a new run from a plan version of RUN and the work done up to it."""
     try:
         agent, run = _agent_for(run_id, db, tools, model)
-        result = agent.fork_sync(run["id"], version)
+        result = agent.fork_sync(run.id, version)
     except AgentkitError as e:
         _fail(e)
         return
@@ -223,13 +226,13 @@ def replay(
     """Re-run a recorded run from its record: zero model calls, no tool executed."""
     try:
         agent, run = _agent_for(run_id, db, tools)
-        result = agent.replay_sync(run["id"])
-        same = event_log(agent.store, run["id"]) == event_log(agent.store, result.run_id)
+        result = agent.replay_sync(run.id)
+        same = event_log(agent.store, run.id) == event_log(agent.store, result.run_id)
     except AgentkitError as e:
         _fail(e)
         return
     summary = {
-        "original": run["id"],
+        "original": run.id,
         "replay": result.run_id,
         "status": result.status,
         "model_calls_made": 0,
@@ -240,7 +243,7 @@ def replay(
     else:
         verdict = "identical" if same else "DIFFERENT"
         typer.echo(
-            f"replayed run {run['id']} as {result.run_id}: status {result.status}, "
+            f"replayed run {run.id} as {result.run_id}: status {result.status}, "
             f"0 model calls, event log {verdict}"
         )
     if not same:
@@ -250,9 +253,9 @@ def replay(
 def event_log(store: Any, run_id: str) -> list[dict[str, Any]]:
     """A run's events without its own bookkeeping (resumes), for comparing runs."""
     return [
-        {"kind": e["kind"], "subtask_id": e["subtask_id"], "data": e["data"]}
+        {"kind": e.kind, "subtask_id": e.subtask_id, "data": e.data}
         for e in store.get_events(run_id)
-        if e["kind"] != "resumed"
+        if e.kind != "resumed"
     ]
 
 
@@ -267,7 +270,8 @@ def runs_list(db: DbOption = None, limit: int = 20, as_json: JsonOption = False)
         _fail(e)
         return
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        fields = ("id", "goal", "status", "model", "created_at")
+        typer.echo(json.dumps([{k: getattr(r, k) for k in fields} for r in rows], indent=2))
         return
     from agentkit.cli_view import runs_table
 
@@ -304,6 +308,7 @@ def plans_show(
     """Show a plan version of a run, with its trigger and reason."""
     from agentkit.cli_view import print_plan
     from agentkit.store import Store
+    from agentkit.store.records import to_dict
 
     try:
         store = Store(db)
@@ -312,7 +317,7 @@ def plans_show(
         _fail(e)
         return
     if as_json:
-        typer.echo(json.dumps(entry, indent=2))
+        typer.echo(json.dumps(to_dict(entry), indent=2))
         return
     print_plan(_console(), entry)
 
@@ -323,7 +328,6 @@ def plans_diff(
 ) -> None:
     """Compare plan versions A and B: steps added, removed, changed, and why B was made."""
     from agentkit.planning import plan_file
-    from agentkit.schema import Plan
     from agentkit.store import Store
 
     try:
@@ -332,13 +336,13 @@ def plans_diff(
     except AgentkitError as e:
         _fail(e)
         return
-    changes = plan_file.diff(Plan.model_validate(old["plan"]), Plan.model_validate(new["plan"]))
-    data = {**changes.model_dump(), "trigger": new["trigger"], "reason": new["reason"]}
+    changes = plan_file.diff(old.plan, new.plan)
+    data = {**changes.model_dump(), "trigger": new.trigger, "reason": new.reason}
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
     console = _console()
-    console.print(f"v{a} → v{b} ({new['trigger']}): {new['reason']}", highlight=False)
+    console.print(f"v{a} → v{b} ({new.trigger}): {new.reason}", highlight=False)
     for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
         for step in data[key]:
             console.print(f"  {mark} {step}", highlight=False)
@@ -353,33 +357,32 @@ def plans_export(
 ) -> None:
     """Export a plan version to a YAML file that `agentkit run --plan` runs again."""
     from agentkit.planning import plan_file
-    from agentkit.schema import Plan
     from agentkit.store import Store
 
     try:
         store = Store(db)
         entry = _plan_version(store, run_id, version)
-        goal = store.get_run(run_id)["goal"]
-        plan_file.export(Plan.model_validate(entry["plan"]), goal, output)
+        goal = store.get_run(run_id).goal
+        plan_file.export(entry.plan, goal, output)
     except AgentkitError as e:
         _fail(e)
         return
-    typer.echo(f"wrote plan v{entry['version']} of run {entry['run_id']} to {output}")
+    typer.echo(f"wrote plan v{entry.version} of run {entry.run_id} to {output}")
 
 
-def _plan_version(store: Any, run_id: str, version: int | None) -> dict[str, Any]:
+def _plan_version(store: Any, run_id: str, version: int | None) -> PlanVersion:
     run = store.get_run(run_id)
-    versions = store.plan_versions(run["id"])
+    versions = store.plan_versions(run.id)
     if not versions:
-        raise UserError(f"run {run['id']!r} has no plan yet")
+        raise UserError(f"run {run.id!r} has no plan yet")
     if version is None:
         return versions[-1]
     for entry in versions:
-        if entry["version"] == version:
+        if entry.version == version:
             return entry
     raise UserError(
-        f"run {run['id']!r} has no plan version {version}; it has versions "
-        f"{', '.join(str(v['version']) for v in versions)}"
+        f"run {run.id!r} has no plan version {version}; it has versions "
+        f"{', '.join(str(v.version) for v in versions)}"
     )
 
 

@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from agentkit.schema import RunResult
-from agentkit.store import Store
+from agentkit.store import PlanVersion, RunRow, Store
+from agentkit.store.records import to_dict
 
 _STYLE = {"done": "green", "failed": "red", "running": "yellow", "pending": "dim", "skipped": "dim"}
 
@@ -93,35 +94,35 @@ def print_result(console: Console, result: RunResult) -> None:
     )
 
 
-def runs_table(rows: list[dict[str, Any]]) -> Table:
+def runs_table(rows: list[RunRow]) -> Table:
     import datetime as dt
 
     table = Table(show_edge=False)
     for column in ("run", "status", "model", "created", "goal"):
         table.add_column(column)
     for r in rows:
-        created = dt.datetime.fromtimestamp(r["created_at"]).strftime("%Y-%m-%d %H:%M")
+        created = dt.datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M")
         table.add_row(
-            r["id"],
-            Text(r["status"], style=_STYLE.get(r["status"], "")),
-            r["model"],
+            r.id,
+            Text(r.status, style=_STYLE.get(r.status, "")),
+            r.model,
             created,
-            r["goal"][:60],
+            r.goal[:60],
         )
     return table
 
 
 def run_details(store: Store, run_id: str) -> dict[str, Any]:
     run = store.get_run(run_id)
-    rid = run["id"]
+    rid = run.id
     found = store.get_plan(rid)
     return {
-        "run": run,
-        "plan_version": found[0] if found else 0,
-        "plan": found[1].model_dump() if found else None,
+        "run": to_dict(run),
+        "plan_version": found.version if found else 0,
+        "plan": found.plan.model_dump() if found else None,
         "subtasks": [s.model_dump() for s in store.get_subtasks(rid)],
         "tool_calls": [
-            {k: c[k] for k in ("subtask_id", "name", "arguments", "status", "result")}
+            {k: getattr(c, k) for k in ("subtask_id", "name", "arguments", "status", "result")}
             for c in store.get_tool_calls(rid)
         ],
         "usage": store.usage(rid).model_dump(),
@@ -165,17 +166,16 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
     console.print(Panel(run["answer"] or "(no answer)", title="answer"))
 
 
-def print_plan(console: Console, entry: dict[str, Any]) -> None:
-    plan = entry["plan"]
+def print_plan(console: Console, entry: PlanVersion) -> None:
+    plan = entry.plan
     console.print(
-        f"[bold]plan v{entry['version']}[/] ({entry['trigger']}): {entry['reason']}",
-        highlight=False,
+        f"[bold]plan v{entry.version}[/] ({entry.trigger}): {entry.reason}", highlight=False
     )
-    console.print(f"strategy: {plan['strategy']}", highlight=False)
-    for step in plan["steps"]:
-        deps = f" (after {', '.join(step['depends_on'])})" if step["depends_on"] else ""
+    console.print(f"strategy: {plan.strategy}", highlight=False)
+    for step in plan.steps:
+        deps = f" (after {', '.join(step.depends_on)})" if step.depends_on else ""
         console.print(
-            f"  {step['id']}. {step['title']}{deps} [{step['difficulty']}]", highlight=False
+            f"  {step.id}. {step.title}{deps} [{step.difficulty}]", highlight=False
         )
-    for note in plan.get("failed_approaches", []):
+    for note in plan.failed_approaches:
         console.print(f"  [dim]{note}[/]", highlight=False)

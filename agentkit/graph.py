@@ -84,11 +84,11 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
             reason = state.get("reason") or "revision"
             subtasks = ctx.store.get_subtasks(ctx.run_id)
             plan = await strategist.revise(
-                ctx.client, ctx.goal, plan=current[1],
+                ctx.client, ctx.goal, plan=current.plan,
                 ledger=Ledger.from_subtasks(subtasks, facts=ctx.store.get_facts(ctx.run_id)),
                 reason=reason, tool_names=ctx.tools.names, budget_note=ctx.meter.left_note(),
             )
-            plan = strategist.carry_over(current[1], plan, subtasks)
+            plan = strategist.carry_over(current.plan, plan, subtasks)
             trigger = state.get("trigger") or "failure"
     except BudgetExceeded as e:
         return {"stop": e.kind, "reason": str(e)}
@@ -116,7 +116,7 @@ def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, A
             ctx.store.update_subtask(ctx.run_id, old)
             superseded[old.id] = old.status
     created = decomposer.decompose(
-        found[1], version, budget=ctx.budget, existing=existing, goal=ctx.goal,
+        found.plan, version, budget=ctx.budget, existing=existing, goal=ctx.goal,
         tools_tokens=decomposer.DEFAULT_TOOLS_TOKENS + count_tools(ctx.tools.specs()),
     )
     ctx.store.save_subtasks(ctx.run_id, created)
@@ -171,9 +171,8 @@ def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
     calls = ctx.store.get_tool_calls(ctx.run_id)
     found = {}
     for subtask in failed:
-        mine = [(c["name"], c["arguments"]) for c in calls
-                if c["subtask_id"] == subtask.id
-                and c["name"] not in toolbox.CONTROL_NAMES]
+        mine = [(c.name, c.arguments) for c in calls
+                if c.subtask_id == subtask.id and c.name not in toolbox.CONTROL_NAMES]
         if (loop := monitor.looping_calls(mine)) is not None:
             found[subtask.id] = loop
     return found
@@ -202,7 +201,7 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
     lifecycle.start(subtask, lambda: _ledger_for(ctx, subtask).render())
     ctx.store.update_subtask(ctx.run_id, subtask)
     ctx.emit("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
-    messages = executor.prompt(subtask, ctx.goal, found[1].render(), subtask.opening_ledger or "")
+    messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "")
     try:
         outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,
                                          call_tool=ctx.call_tool, context=ctx.context)
@@ -255,7 +254,7 @@ def _ledger_for(ctx: RunContext, subtask: Any) -> Ledger:
     """The ledger an executor sees: done and failed work, facts, and the summaries of earlier
     work that match this subtask (the context manager's memory, searched by its text)."""
     hits = ctx.store.search_memory(ctx.run_id, f"{subtask.title} {subtask.instructions}", limit=3)
-    notes = [h["text"] for h in hits if h["kind"] == "summary"]
+    notes = [h.text for h in hits if h.kind == "summary"]
     return Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id),
                                 facts=ctx.store.get_facts(ctx.run_id), notes=notes)
 

@@ -23,7 +23,7 @@ from agentkit.errors import BudgetExceeded
 from agentkit.events import Emitter, EventKind, EventListener
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Budget, Plan, Usage
-from agentkit.store import Store
+from agentkit.store import RunStore
 from agentkit.store.journal import Journal
 from agentkit.tools import ToolContext, ToolResult, Toolset
 
@@ -102,7 +102,7 @@ class RunContext:
 
     run_id: str
     goal: str
-    store: Store
+    store: RunStore
     models: ModelClient
     tools: Toolset
     workspace: Path
@@ -224,8 +224,7 @@ class RunContext:
         found = self.journal.tool(subtask_id, call.id, call.name, call.arguments_json())
         if found is None:
             return None
-        return ToolResult(status=found["status"], content=found["result"],
-                          latency_ms=found["latency_ms"])
+        return ToolResult(status=found.status, content=found.result, latency_ms=found.latency_ms)
 
     def _in_doubt(self, subtask_id: str, call: ToolCall) -> bool:
         return self.journal is not None and self.journal.in_doubt(

@@ -132,10 +132,10 @@ async def _run(plan: Plan, folder: Path, name: str) -> dict[str, Any]:
     cost = 0.0
     spent: dict[str, int] = {}
     for c in calls:
-        tokens = c["prompt_tokens"] + c["completion_tokens"]
-        cost += tokens * PRICE_PER_TOKEN[world.tiers[c["model"]]]
-        if c["subtask_id"]:
-            spent[c["subtask_id"]] = spent.get(c["subtask_id"], 0) + tokens
+        tokens = c.prompt_tokens + c.completion_tokens
+        cost += tokens * PRICE_PER_TOKEN[world.tiers[c.model]]
+        if c.subtask_id:
+            spent[c.subtask_id] = spent.get(c.subtask_id, 0) + tokens
     ratios = [spent.get(s.id, 0) / s.estimated_tokens for s in result.subtasks
               if s.status in ("done", "failed") and s.estimated_tokens]
     return {"ok": result.status == "completed", "tokens": result.usage.total_tokens,

@@ -69,7 +69,7 @@ async def test_run_pauses_then_an_approval_runs_the_tool_once(db: str, workspace
     # The executor's first call was served from the record, not asked again.
     assert [r.role for r in model.requests[calls_before:]] == ["executor", "finalizer"]
     assert done.approvals == []
-    statuses = [c["status"] for c in Store(db).get_tool_calls(done.run_id) if c["name"] == "deploy"]
+    statuses = [c.status for c in Store(db).get_tool_calls(done.run_id) if c.name == "deploy"]
     assert statuses == ["ok"]
 
 
@@ -81,8 +81,8 @@ async def test_a_denial_goes_back_to_the_model(db: str, workspace: Path) -> None
 
     assert done.status == "completed"
     assert not (workspace / "deployments.txt").exists()
-    call = next(c for c in Store(db).get_tool_calls(done.run_id) if c["name"] == "deploy")
-    assert call["status"] == "denied" and "The user denied this call of 'deploy'" in call["result"]
+    call = next(c for c in Store(db).get_tool_calls(done.run_id) if c.name == "deploy")
+    assert call.status == "denied" and "The user denied this call of 'deploy'" in call.result
     assert "denied" in (done.answer or "")
 
 

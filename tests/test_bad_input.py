@@ -32,8 +32,8 @@ def earlier_run(db: str, workspace: Path) -> str:
 
 def assert_intact(db: str, run_id: str) -> None:
     store = Store(db)
-    assert [r["id"] for r in store.list_runs()] == [run_id]
-    assert store.get_run(run_id)["status"] == "completed"
+    assert [r.id for r in store.list_runs()] == [run_id]
+    assert store.get_run(run_id).status == "completed"
     assert len(store.get_model_calls(run_id)) == 6
 
 

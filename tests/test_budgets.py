@@ -74,15 +74,15 @@ class Notes:
 def _check_stopped_cleanly(db: str, run_id: str, notes: Notes, kind: str) -> None:
     store = Store(db)
     run = store.get_run(run_id)
-    assert run["status"] == "budget_exhausted"
-    assert f"{kind} budget spent" in (run["error"] or "")
-    assert "Partial results" in (run["answer"] or "")
-    assert store.get_events(run_id)[-1]["kind"] == "run_finished"
+    assert run.status == "budget_exhausted"
+    assert f"{kind} budget spent" in (run.error or "")
+    assert "Partial results" in (run.answer or "")
+    assert store.get_events(run_id)[-1].kind == "run_finished"
     usage = store.usage(run_id)
     assert len(notes.model.requests) == len(store.get_model_calls(run_id)) == usage.model_calls
     tool_rows = store.get_tool_calls(run_id)
     assert len(tool_rows) == usage.tool_calls
-    assert [r["name"] for r in tool_rows].count("note") == len(notes.written)
+    assert [r.name for r in tool_rows].count("note") == len(notes.written)
     statuses = [s.status for s in store.get_subtasks(run_id)]
     assert statuses[0] == "done" and "pending" in statuses  # partial, and resumable
 

@@ -71,4 +71,4 @@ async def test_a_failed_step_is_retried_on_the_strong_tier(db: str, workspace: P
     assert ran(fast) == {first.id} and ran(strong) == {retry.id}
     assert len(fast.requests) == first.effort.max_steps
     calls = Store(db).get_model_calls(result.run_id)
-    assert {c["model"] for c in calls if c["subtask_id"] == retry.id} == {strong.model_name}
+    assert {c.model for c in calls if c.subtask_id == retry.id} == {strong.model_name}

@@ -45,3 +45,26 @@ def test_runs_show_table_names_plan_and_answer(db: str, workspace: Path) -> None
     assert shown.exit_code == 0
     assert "plan v1" in shown.output and "Write hello.py" in shown.output
     assert "[2, 3, 5, 7, 11, 13, 17, 19, 23, 29]" in shown.output
+
+
+def test_json_output_keeps_the_shape_of_the_stored_rows(db: str, workspace: Path) -> None:
+    run_id = _run(db, workspace)
+    [row] = json.loads(CliRunner().invoke(app, ["runs", "list", "--db", db, "--json"]).output)
+    assert list(row) == ["id", "goal", "status", "model", "created_at"]
+
+    details = json.loads(CliRunner().invoke(app, ["runs", "show", run_id, "--db", db,
+                                                  "--json"]).output)
+    assert list(details) == ["run", "plan_version", "plan", "subtasks", "tool_calls", "usage"]
+    assert list(details["run"]) == [
+        "id", "goal", "status", "model", "workspace", "settings", "answer", "error",
+        "parent_run_id", "created_at", "updated_at",
+    ]
+    assert details["run"]["settings"]["tools"]  # the settings as JSON, not as a string
+    assert list(details["tool_calls"][0]) == ["subtask_id", "name", "arguments", "status",
+                                              "result"]
+
+    plan = json.loads(CliRunner().invoke(app, ["plans", "show", run_id, "--db", db,
+                                               "--json"]).output)
+    assert list(plan) == ["run_id", "version", "plan", "trigger", "reason", "created_at"]
+    assert (plan["version"], plan["trigger"]) == (1, "initial")
+    assert [s["id"] for s in plan["plan"]["steps"]] == ["s1", "s2"]

@@ -131,9 +131,9 @@ async def test_merged_summaries_keep_latest_values_even_if_the_merger_does_not(d
         messages = await context.fit(messages, budget_tokens=3000)
 
     rows = context.store.get_summaries(context.run_id)
-    merged = [r for r in rows if r["merged_ids"]]
+    merged = [r for r in rows if r.merged_ids]
     assert merged, "the summaries grew past their share, so they must have been merged"
-    assert merged[-1]["level"] >= 2
+    assert merged[-1].level >= 2
     [summary] = summaries_in(messages)
     assert "key_2 = second" in summary and "first" not in summary
     assert "Summaries, oldest first" in model.requests[-1].messages[-1]["content"] or any(
@@ -156,7 +156,7 @@ async def test_masked_output_comes_back_through_recall(db: str, workspace: Path)
     by_words = await recall.run(json.dumps({"query": "vault combination"}), ctx)
     assert "zebra-4417" in by_words.content
     like = context.store.search_memory(context.run_id, "vault", full_text=False)
-    assert like and "zebra-4417" in like[0]["text"]  # the LIKE path PostgreSQL uses
+    assert like and "zebra-4417" in like[0].text  # the LIKE path PostgreSQL uses
 
 
 async def test_summaries_persist_and_reload_identical(db: str) -> None:
@@ -175,11 +175,11 @@ async def test_summaries_persist_and_reload_identical(db: str) -> None:
     again = Store(db)
     assert load_summaries(again, context.run_id, subtask_id="t1") == written
     row = again.get_summaries(context.run_id)[0]
-    assert row["model"] == model.model_name and row["subtask_id"] == "t1"
-    assert row["first_message"] == 2 and row["last_message"] > row["first_message"]
-    assert row["tokens_before"] > row["tokens_after"]
+    assert row.model == model.model_name and row.subtask_id == "t1"
+    assert row.first_message == 2 and row.last_message > row.first_message
+    assert row.tokens_before > row.tokens_after
     events = again.get_events(context.run_id)
-    assert [e["kind"] for e in events] == ["context_compacted"]
+    assert [e.kind for e in events] == ["context_compacted"]
 
 
 async def test_a_prompt_that_cannot_fit_raises_instead_of_looping(db: str) -> None:
@@ -191,7 +191,7 @@ async def test_a_prompt_that_cannot_fit_raises_instead_of_looping(db: str) -> No
         await context.fit(conversation(40), budget_tokens=1500)
     merges = [r for r in model.requests if "Summaries, oldest first" in r.messages[-1]["content"]]
     # One summary per chunk of old turns, one merge, one condensing merge — then it gives up.
-    chunks = [r for r in context.store.get_summaries(context.run_id) if not r["merged_ids"]]
+    chunks = [r for r in context.store.get_summaries(context.run_id) if not r.merged_ids]
     assert len(merges) == 2 and len(model.requests) == 2 + len(chunks)
 
     huge_plan = [pinned()[0], {"role": "user", "content": "plan step " * 3000}]
@@ -267,5 +267,5 @@ async def test_executor_fits_every_prompt_and_offers_recall(db: str, workspace: 
                for r in executor)  # the plan is in every prompt, before and after compaction
     assert any(summaries_in(r.messages) for r in executor)
     assert max(context.counter.count(r.messages, r.tools) for r in executor) <= 0.8 * 3000
-    assert [t["name"] for t in store.get_tool_calls(run_id)][-2:] == ["recall", "finish"]
+    assert [t.name for t in store.get_tool_calls(run_id)][-2:] == ["recall", "finish"]
     assert "key_" in outcome.result

@@ -159,10 +159,10 @@ async def test_dispatch_respects_the_dependencies_of_split_parts(db: str, worksp
     for sid, subtask in subtasks.items():  # every dependency ran before its dependent
         assert all(order.index(dep) < order.index(sid) for dep in subtask.depends_on)
     events = Store(db).get_events(result.run_id)
-    planned = {e["data"]["id"]: e["data"] for e in events if e["kind"] == "subtask"}
+    planned = {e.data["id"]: e.data for e in events if e.kind == "subtask"}
     assert all(p["estimated_tokens"] <= subtasks[i].effort.budget_tokens
                for i, p in planned.items())
-    started = [e["subtask_id"] for e in events if e["kind"] == "subtask_started"]
-    finished = [e["subtask_id"] for e in events if e["kind"] == "subtask_finished"]
+    started = [e.subtask_id for e in events if e.kind == "subtask_started"]
+    finished = [e.subtask_id for e in events if e.kind == "subtask_finished"]
     for sid, subtask in subtasks.items():
         assert all(finished.index(dep) < started.index(sid) for dep in subtask.depends_on)

@@ -21,6 +21,7 @@ import pytest
 
 from agentkit import FunctionModel, Store, ToolContext, UserError, load_tools
 from agentkit.planning import plan_file
+from agentkit.store import ToolCallRow
 from tests.example_models import (
     QUESTIONS_PATTERN,
     coding_model,
@@ -65,7 +66,7 @@ def pytest_in(workspace: Path) -> subprocess.CompletedProcess[str]:
                           env={**os.environ, **NO_PLUGINS})
 
 
-def tool_calls(db: Path, run_id: str) -> list[dict[str, object]]:
+def tool_calls(db: Path, run_id: str) -> list[ToolCallRow]:
     return Store(str(db)).get_tool_calls(run_id)
 
 
@@ -100,25 +101,25 @@ def test_coding_agent_fixes_the_code_and_revises_its_plan_while_tests_stay_red(
 
     db = workspace / ".agentkit" / "runs.db"
     calls = tool_calls(db, result.run_id)
-    shell = [str(c["result"]) for c in calls if c["name"] == "run_shell"]
+    shell = [str(c.result) for c in calls if c.name == "run_shell"]
     assert shell[0].startswith("exit code 1") and "2 failed, 4 passed" in shell[0]
     assert shell[-1].startswith("exit code 0") and "6 passed" in shell[-1]
-    edits = [(c["status"], json.loads(str(c["arguments"]))["path"])
-             for c in calls if c["name"] == "edit_file"]
+    edits = [(c.status, json.loads(str(c.arguments))["path"])
+             for c in calls if c.name == "edit_file"]
     assert edits == [("ok", "calc.py"), ("ok", "textutils.py")]
 
     # The first fix ran out of steps with a test still red; the monitor revised the plan.
     store = Store(str(db))
     versions = store.plan_versions(result.run_id)
-    assert [(v["version"], v["trigger"]) for v in versions] == [(1, "initial"), (2, "failure")]
-    assert "not finished within the step limit" in versions[1]["reason"]
+    assert [(v.version, v.trigger) for v in versions] == [(1, "initial"), (2, "failure")]
+    assert "not finished within the step limit" in versions[1].reason
     subtasks = store.get_subtasks(result.run_id)
     assert [(s.step_id, s.plan_version, s.status) for s in subtasks] == [
         ("s1", 1, "done"), ("s2", 1, "failed"), ("s3", 1, "skipped"),
         ("s2", 2, "done"), ("s3", 2, "done"),
     ]
-    failed_output = [str(c["result"]) for c in calls
-                     if c["name"] == "run_shell" and c["subtask_id"] == subtasks[1].id]
+    failed_output = [str(c.result) for c in calls
+                     if c.name == "run_shell" and c.subtask_id == subtasks[1].id]
     assert failed_output[-1].startswith("exit code 1")  # red when the step limit cut it off
 
 
@@ -136,13 +137,13 @@ async def test_coding_plan_file_drives_a_run(tmp_path: Path) -> None:
     assert result.status == "completed", result.error
     assert pytest_in(workspace).returncode == 0
     store = Store(str(tmp_path / "runs.db"))
-    assert [(v["version"], v["trigger"]) for v in store.plan_versions(result.run_id)] == [
+    assert [(v.version, v.trigger) for v in store.plan_versions(result.run_id)] == [
         (1, "plan_file")]
     assert [(s.step_id, s.status) for s in store.get_subtasks(result.run_id)] == [
         ("reproduce", "done"), ("repair", "done"), ("verify", "done")]
     assert "strategist" not in {r.role for r in model.requests}  # the plan came from the file
-    edited = {c["subtask_id"] for c in store.get_tool_calls(result.run_id)
-              if c["name"] == "edit_file"}
+    edited = {c.subtask_id for c in store.get_tool_calls(result.run_id)
+              if c.name == "edit_file"}
     assert edited == {"t2"}  # only the repair step edits
 
 
@@ -189,10 +190,10 @@ def test_research_agent_writes_a_report_with_true_citations(tmp_path: Path) -> N
         "q1.md", "q2.md", "q3.md", "q4.md"]
 
     calls = tool_calls(workspace / ".agentkit" / "runs.db", result.run_id)
-    searches = [c for c in calls if c["name"] == "search_docs"]
-    assert len(searches) == 4 and all(c["status"] == "ok" for c in searches)
-    assert all(str(c["result"]).startswith('["corpus/') for c in searches)
-    writes = [json.loads(str(c["arguments"]))["path"] for c in calls if c["name"] == "write_file"]
+    searches = [c for c in calls if c.name == "search_docs"]
+    assert len(searches) == 4 and all(c.status == "ok" for c in searches)
+    assert all(str(c.result).startswith('["corpus/') for c in searches)
+    writes = [json.loads(str(c.arguments))["path"] for c in calls if c.name == "write_file"]
     assert writes[-1] == "report.md" and len(writes) == 5
     assert QUESTIONS_PATTERN.findall(research.GOAL) == research.QUESTIONS
 
@@ -210,7 +211,7 @@ async def test_research_plan_file_drives_a_run(tmp_path: Path) -> None:
     assert result.status == "completed", result.error
     assert len(check_report((workspace / "report.md").read_text(), research.QUESTIONS)) >= 12
     store = Store(str(tmp_path / "runs.db"))
-    assert [v["trigger"] for v in store.plan_versions(result.run_id)] == ["plan_file"]
+    assert [v.trigger for v in store.plan_versions(result.run_id)] == ["plan_file"]
 
 
 # --- custom tools: a folder loaded by path, a package through its entry point -------------------
@@ -266,7 +267,7 @@ def test_custom_tool_agent_calls_the_plugin_and_folder_tools(tmp_path: Path) -> 
     words = len((workspace / "README.md").read_text().split())
     assert result.answer == f"{words} words; 25.476219 miles; 299 days"  # 41 km, in miles
     calls = tool_calls(workspace / ".agentkit" / "runs.db", result.run_id)
-    assert [(c["name"], c["status"]) for c in calls] == [
+    assert [(c.name, c.status) for c in calls] == [
         ("text_stats", "ok"), ("convert_length", "ok"), ("days_between", "ok"), ("finish", "ok")]
 
 
@@ -288,8 +289,8 @@ async def test_mcp_example_calls_the_real_time_server(tmp_path: Path) -> None:
 
     assert result.status == "completed", result.error
     calls = tool_calls(tmp_path / ".agentkit" / "runs.db", result.run_id)
-    assert [(c["name"], c["status"]) for c in calls[:2]] == [("convert_time", "ok")] * 2
-    tokyo, new_york = (json.loads(str(c["result"]))["target"] for c in calls[:2])
+    assert [(c.name, c.status) for c in calls[:2]] == [("convert_time", "ok")] * 2
+    tokyo, new_york = (json.loads(str(c.result))["target"] for c in calls[:2])
     assert tokyo["datetime"][11:16] == "00:00"  # Japan has no daylight saving time
     assert result.answer == (f"15:00 UTC is 00:00 in Asia/Tokyo; 15:00 UTC is "
                              f"{new_york['datetime'][11:16]} in America/New_York")

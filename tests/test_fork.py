@@ -24,9 +24,9 @@ async def test_fork_from_a_plan_version_keeps_done_work(db: str, workspace: Path
 
     assert forked.status == "completed"
     store = Store(db)
-    assert store.get_run(forked.run_id)["parent_run_id"] == original.run_id
+    assert store.get_run(forked.run_id).parent_run_id == original.run_id
     versions = store.plan_versions(forked.run_id)
-    assert [(v["trigger"], [s["id"] for s in v["plan"]["steps"]]) for v in versions] == [
+    assert [(v.trigger, [s.id for s in v.plan.steps]) for v in versions] == [
         ("fork", ["s1", "s2"]), ("failure", ["s1", "s3"])]
     # s1 was done under version 1 of the original: carried over, never executed again.
     assert [(s.step_id, s.status) for s in forked.subtasks] == [

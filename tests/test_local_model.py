@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agentkit import Agent, Budget, Plan, load_tools
+from agentkit import Agent, Budget, load_tools
 from agentkit.store import Store
 
 pytestmark = [
@@ -28,12 +28,12 @@ async def test_local_model_plans_runs_and_records_usage(db: str, workspace: Path
     assert result.status in ("completed", "failed", "budget_exhausted")
     store = Store(db)
     run = store.get_run(result.run_id)
-    assert run["status"] == result.status and run["status"] != "running"
+    assert run.status == result.status and run.status != "running"
     versions = store.plan_versions(result.run_id)
-    assert versions and versions[0]["version"] == 1
-    plan = Plan.model_validate(versions[0]["plan"])  # schema-valid, from the grammar
+    assert versions and versions[0].version == 1
+    plan = versions[0].plan  # schema-valid, from the grammar
     assert 1 <= len(plan.steps) <= 4
     calls = store.get_model_calls(result.run_id)
-    assert calls[0]["role"] == "strategist" and calls[0]["model"] == "local/smollm2"
-    assert all(c["prompt_tokens"] > 0 and c["completion_tokens"] > 0 for c in calls)
+    assert calls[0].role == "strategist" and calls[0].model == "local/smollm2"
+    assert all(c.prompt_tokens > 0 and c.completion_tokens > 0 for c in calls)
     assert result.usage.model_calls == len(calls) <= 4

@@ -127,7 +127,7 @@ async def test_own_server_drives_an_agent_run(db: str, workspace: Path, server_l
     assert result.status == "completed", result.error
     assert result.answer == "5"
     calls = Store(db).get_tool_calls(result.run_id)
-    assert [(c["name"], c["status"], c["result"]) for c in calls] == [
+    assert [(c.name, c.status, c.result) for c in calls] == [
         ("add", "ok", "5"),
         ("finish", "ok", "5"),
     ]

@@ -29,7 +29,7 @@ async def test_invalid_plan_is_retried_once_with_the_error_shown(db: str, worksp
     feedback = strategist[1].messages[-1]["content"]
     assert feedback.startswith("That answer is invalid: steps: List should have at least 1 item")
     calls = Store(db).get_model_calls(result.run_id)
-    assert [c["role"] for c in calls[:2]] == ["strategist", "strategist"]
+    assert [c.role for c in calls[:2]] == ["strategist", "strategist"]
 
 
 async def test_garbage_twice_fails_the_run_cleanly(db: str, workspace: Path) -> None:
@@ -42,7 +42,7 @@ async def test_garbage_twice_fails_the_run_cleanly(db: str, workspace: Path) -> 
     assert "returned an invalid Plan twice" in result.error
     assert "use a stronger model" in result.error
     store = Store(db)
-    assert store.get_run(result.run_id)["status"] == "failed"
+    assert store.get_run(result.run_id).status == "failed"
     assert len(store.get_model_calls(result.run_id)) == 2
     assert store.plan_versions(result.run_id) == []
 
@@ -59,7 +59,7 @@ async def test_model_call_budget_stops_the_run_with_records_intact(
     store = Store(db)
     assert len(store.get_model_calls(result.run_id)) == 3
     assert [s.status for s in store.get_subtasks(result.run_id)] == ["done", "pending"]
-    assert store.get_events(result.run_id)[-1]["kind"] == "run_finished"
+    assert store.get_events(result.run_id)[-1].kind == "run_finished"
 
 
 async def test_scripted_model_reports_its_exhaustion(db: str, workspace: Path) -> None:

@@ -122,7 +122,7 @@ async def test_merge_order_is_by_subtask_id_not_by_arrival(db: str, workspace: P
     assert result.status == "completed", result.error
     ids = [f"t{i}" for i in range(1, 11)]
     events = agent.store.get_events(result.run_id)
-    arrival = [e["subtask_id"] for e in events if e["kind"] == "subtask_finished"]
+    arrival = [e.subtask_id for e in events if e.kind == "subtask_finished"]
     assert arrival == ids[::-1]  # the test really reorders arrivals
     assert [s.id for s in result.subtasks] == ids
     assert [s.result for s in result.subtasks] == [f"did {t}" for t in titles]

@@ -46,7 +46,7 @@ def test_export_then_run_uses_the_same_plan_without_the_strategist(
     assert again.plan == first.plan
     assert "strategist" not in [r.role for r in model.requests]
     versions = Store(db).plan_versions(again.run_id)
-    assert versions[0]["trigger"] == "plan_file"
+    assert versions[0].trigger == "plan_file"
 
 
 def test_cli_runs_a_plan_file(db: str, workspace: Path) -> None:

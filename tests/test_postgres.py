@@ -30,7 +30,7 @@ async def test_a_run_is_recorded_and_replayed_on_postgres(workspace: Path) -> No
     assert store.url.startswith("postgresql+psycopg://")
     assert [s.status for s in store.get_subtasks(result.run_id)] == ["done", "done"]
     assert len(store.get_model_calls(result.run_id)) == 6
-    assert store.get_events(result.run_id)[-1]["kind"] == "run_finished"
+    assert store.get_events(result.run_id)[-1].kind == "run_finished"
 
     replayed = await agent.replay(result.run_id)
     assert replayed.answer == result.answer
@@ -44,6 +44,49 @@ def test_memory_search_works_without_fts(workspace: Path) -> None:
     run_id = store.create_run(goal="g", model="scripted/x", workspace=str(workspace), settings={})
     store.set_facts(run_id, [("capital", "Paris"), ("river", "Seine")], subtask_id=None,
                     source="test")
-    hits = store.search_memory(run_id, "Seine river")
+    hits = store.search_memory(run_id, "Seine river", full_text=False)  # the LIKE path
     store.close()
-    assert [h["kind"] for h in hits][:1] == ["fact"] and "Seine" in hits[0]["text"]
+    assert [h.kind for h in hits][:1] == ["fact"] and "Seine" in hits[0].text
+
+
+def test_memory_search_ranks_with_postgres_own_text_search(workspace: Path) -> None:
+    store = Store(URL)
+    assert store.dialect.search == "tsvector" and store.full_text
+    run = store.run(store.create_run(goal="g", model="scripted/x", workspace=str(workspace),
+                                     settings={}))
+    run.set_facts([("river", "Loire")], subtask_id=None, source="test")
+    run.set_facts([("river", "Seine"), ("capital", "Paris")], subtask_id=None, source="test")
+    masked = run.add_masked_output(subtask_id=None, call_id="c1", name="read_file",
+                                   content="the Seine flows through Paris to the sea")
+    hits = run.search_memory("Seine Paris")
+    stale = run.search_memory("Loire")
+    store.close()
+    # Both words beat one word; a fact's old value is no longer indexed.
+    assert (hits[0].kind, hits[0].ref) == ("masked", str(masked))
+    assert {(h.kind, h.ref) for h in hits[1:]} == {("fact", "river"), ("fact", "capital")}
+    assert stale == []
+
+
+def test_an_old_numbered_database_gets_text_search_over_what_it_holds(workspace: Path) -> None:
+    store = Store(URL)
+    run_id = store.create_run(goal="g", model="scripted/x", workspace=str(workspace), settings={})
+    store.set_facts(run_id, [("river", "Seine")], subtask_id=None, source="test")
+    with store.engine.begin() as conn:  # as agentkit left it before migrations had names
+        for statement in (
+            "DROP TABLE memory_fts", "DROP TABLE agentkit_migrations",
+            "CREATE TABLE agentkit_schema_version (version INTEGER PRIMARY KEY, "
+            "applied_at FLOAT NOT NULL)",
+            "INSERT INTO agentkit_schema_version VALUES (1, 1.0), (2, 2.0), (3, 3.0)",
+        ):
+            conn.exec_driver_sql(statement)
+    store.close()
+
+    again = Store(URL)
+    with again.engine.connect() as conn:
+        names = [r[0] for r in conn.exec_driver_sql(
+            "SELECT name FROM agentkit_migrations ORDER BY name")]
+    hits = again.search_memory(run_id, "Seine")
+    again.close()
+    assert names == ["0001_initial", "0002_context_memory", "0003_request_deltas",
+                     "0004_tsvector_search"]
+    assert [(h.kind, h.ref) for h in hits] == [("fact", "river")]  # indexed by 0004

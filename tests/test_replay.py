@@ -35,11 +35,11 @@ def test_replay_makes_no_model_call_and_repeats_the_event_log(db: str, workspace
 
     store = Store(db)
     assert result.status == "completed"
-    assert result.answer == store.get_run(original)["answer"]
+    assert result.answer == store.get_run(original).answer
     assert silent.requests == []
     assert not (workspace / "hello.py").exists()  # no tool ran: results came from the record
     assert event_log(store, result.run_id) == event_log(store, original)
-    assert store.get_run(result.run_id)["parent_run_id"] == original
+    assert store.get_run(result.run_id).parent_run_id == original
 
 
 def test_replay_in_a_fresh_process_is_byte_identical(db: str, workspace: Path) -> None:

@@ -38,8 +38,8 @@ def _crash(db: str, workspace: Path) -> str:
                           env={"AGENTKIT_ALLOW_MODEL_REQUESTS": "0", "PATH": "/usr/bin:/bin"})
     assert done.returncode == -9, done.stderr
     runs = Store(db).list_runs()
-    assert [r["status"] for r in runs] == ["running"]
-    return runs[0]["id"]
+    assert [r.status for r in runs] == ["running"]
+    return runs[0].id
 
 
 async def test_killed_run_resumes_without_redoing_finished_subtasks(
@@ -57,11 +57,11 @@ async def test_killed_run_resumes_without_redoing_finished_subtasks(
     assert result.status == "completed"
     assert result.answer == "hello.py prints [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]"
     assert "strategist" not in [r.role for r in model.requests]  # the plan was not redone
-    writes = [c for c in store.get_tool_calls(run_id) if c["name"] == "write_file"]
+    writes = [c for c in store.get_tool_calls(run_id) if c.name == "write_file"]
     assert len(writes) == 1  # subtask t1 ran once, before the crash
     assert [(s.id, s.status, s.attempts) for s in store.get_subtasks(run_id)] == [
         ("t1", "done", 1), ("t2", "done", 1)]
-    kinds = [e["kind"] for e in store.get_events(run_id)]
+    kinds = [e.kind for e in store.get_events(run_id)]
     assert "resumed" in kinds and kinds[-1] == "run_finished"
 
 
@@ -98,7 +98,7 @@ async def test_no_side_effect_is_repeated_after_a_kill(
         env={"AGENTKIT_ALLOW_MODEL_REQUESTS": "0", "PATH": "/usr/bin:/bin", "CRASH_AT": crash_at},
     )
     assert done.returncode == -9, done.stderr
-    run_id = Store(db).list_runs()[0]["id"]
+    run_id = Store(db).list_runs()[0].id
     assert (workspace / "ledger.txt").read_text() == "entry\n"
 
     model = FunctionModel(appender)
@@ -107,13 +107,13 @@ async def test_no_side_effect_is_repeated_after_a_kill(
     assert result.status == "completed"
     assert (workspace / "ledger.txt").read_text() == "entry\n"  # not appended a second time
     calls = Store(db).get_tool_calls(run_id)
-    appends = [c for c in calls if c["name"] == "append_line"]
+    appends = [c for c in calls if c.name == "append_line"]
     assert len(appends) == 1
     if crash_at == "tool":  # in flight at the kill: reported in doubt, not repeated
-        assert appends[0]["status"] == "error"
-        assert "was in flight when the run stopped" in appends[0]["result"]
+        assert appends[0].status == "error"
+        assert "was in flight when the run stopped" in appends[0].result
     else:  # finished before the kill: served from the record, the model asked only once more
-        assert appends[0]["status"] == "ok"
+        assert appends[0].status == "ok"
         assert [r.role for r in model.requests] == ["executor", "finalizer"]
 
 
@@ -152,8 +152,8 @@ async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_re
     )
     assert done.returncode == -9, done.stderr
     store = Store(db)
-    run_id = store.list_runs()[0]["id"]
-    calls_before = {c["id"] for c in store.get_tool_calls(run_id)}
+    run_id = store.list_runs()[0].id
+    calls_before = {c.id for c in store.get_tool_calls(run_id)}
 
     model = FunctionModel(script)
     result = await Agent(model, tools=tools, db=db, workspace=workspace,
@@ -161,16 +161,16 @@ async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_re
 
     assert result.status == "completed"
     assert result.answer == expected.answer
-    names = [c["name"] for c in store.get_tool_calls(run_id)]
-    assert sorted(names) == sorted(c["name"] for c in Store(str(tmp_path / "calm.db"))
+    names = [c.name for c in store.get_tool_calls(run_id)]
+    assert sorted(names) == sorted(c.name for c in Store(str(tmp_path / "calm.db"))
                                    .get_tool_calls(expected.run_id))
-    new_calls = [c for c in store.get_tool_calls(run_id) if c["id"] not in calls_before]
+    new_calls = [c for c in store.get_tool_calls(run_id) if c.id not in calls_before]
     if point == "fan_out":
         assert (workspace / "ledger.txt").read_text() == "c\n"  # the append ran once
         resumed = {r.subtask_id for r in model.requests if r.role == "executor"}
         assert resumed == {result.subtasks[2].id}  # a and b finished before the kill
-        assert [c["name"] for c in new_calls] == ["finish"]
+        assert [c.name for c in new_calls] == ["finish"]
     else:
         assert "summarizer" in [r.role for r in model.requests]  # the cut-off call ran again
-        before = [c for c in store.get_tool_calls(run_id) if c["id"] in calls_before]
+        before = [c for c in store.get_tool_calls(run_id) if c.id in calls_before]
         assert before and names.count("read_record") == cp.RECORDS  # none read twice

@@ -30,7 +30,7 @@ def listener(seen: Seen) -> Any:
 
 
 def logged(db: str, run_id: str) -> Seen:
-    return [(e["kind"], e["subtask_id"]) for e in Store(db).get_events(run_id)]
+    return [(e.kind, e.subtask_id) for e in Store(db).get_events(run_id)]
 
 
 @tool
@@ -85,7 +85,7 @@ async def test_listeners_and_the_log_see_the_same_stream_through_an_approval(
     # The resumed executor was served the call made before the pause; nothing ran or was
     # recorded twice.
     calls = Store(db).get_tool_calls(done.run_id)
-    assert [(c["name"], c["status"]) for c in calls] == [
+    assert [(c.name, c.status) for c in calls] == [
         ("note", "ok"), ("deploy", "ok"), ("finish", "ok")]
     assert (workspace / "notes.txt").read_text() == "about to deploy\n"
 
@@ -144,7 +144,7 @@ async def test_parallel_samples_cannot_overshoot_the_model_call_budget(
     # strategist, executor, then only 2 of the 5 samples: the others were refused up front.
     assert result.status == "budget_exhausted"
     assert result.usage.model_calls == 4
-    assert [c["role"] for c in Store(db).get_model_calls(result.run_id)] == [
+    assert [c.role for c in Store(db).get_model_calls(result.run_id)] == [
         "strategist", "executor", "thinker", "thinker"]
 
 

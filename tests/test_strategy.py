@@ -74,12 +74,12 @@ async def test_failure_leads_to_a_recorded_revision_that_keeps_done_work(
 
     assert result.status == "completed"
     versions = Store(db).plan_versions(result.run_id)
-    assert [(v["version"], v["trigger"]) for v in versions] == [(1, "initial"), (2, "failure")]
+    assert [(v.version, v.trigger) for v in versions] == [(1, "initial"), (2, "failure")]
     assert (
         "subtask t2 ('Use the broken approach') failed: not finished within the step limit"
-        in versions[1]["reason"]
+        in versions[1].reason
     )
-    revised = Plan.model_validate(versions[1]["plan"])
+    revised = versions[1].plan
     assert [s.id for s in revised.steps] == ["s1", "s3"]
     assert revised.failed_approaches == [
         "tried: Use the broken approach, failed because not finished within the step limit of 3"
@@ -97,8 +97,8 @@ async def test_a_loop_is_detected_and_leads_to_a_new_plan(db: str, workspace: Pa
 
     assert result.status == "completed"
     versions = Store(db).plan_versions(result.run_id)
-    assert versions[1]["trigger"] == "loop"
-    assert "called run_shell with the same arguments 3 times in a row" in versions[1]["reason"]
+    assert versions[1].trigger == "loop"
+    assert "called run_shell with the same arguments 3 times in a row" in versions[1].reason
     revise_prompt = [r for r in model.requests if r.role == "strategist"][1].last_user_text
     assert "was looping" in revise_prompt and "Use the broken approach" in revise_prompt
 
@@ -110,7 +110,7 @@ async def test_no_revision_when_everything_succeeds(db: str, workspace: Path) ->
     assert result.status == "completed"
     store = Store(db)
     assert len(store.plan_versions(result.run_id)) == 1
-    decisions = [e["data"] for e in store.get_events(result.run_id) if e["kind"] == "monitor"]
+    decisions = [e.data for e in store.get_events(result.run_id) if e.kind == "monitor"]
     assert [d["action"] for d in decisions] == ["dispatch", "dispatch", "finish"]
     assert all(d["trigger"] == "" for d in decisions)
 
@@ -123,8 +123,8 @@ async def test_revision_cap_stops_cleanly_with_a_partial_report(db: str, workspa
     assert "revision cap of 1 reached" in (result.error or "")
     assert "[s1] Write notes.txt: notes written" in (result.answer or "")
     store = Store(db)
-    assert [v["version"] for v in store.plan_versions(result.run_id)] == [1, 2]
-    assert store.get_run(result.run_id)["status"] == "failed"
+    assert [v.version for v in store.plan_versions(result.run_id)] == [1, 2]
+    assert store.get_run(result.run_id).status == "failed"
     assert [s.status for s in store.get_subtasks(result.run_id)] == ["done", "failed", "failed"]
 
 
@@ -138,9 +138,9 @@ async def test_budget_pressure_shrinks_the_plan(db: str, workspace: Path) -> Non
     result = await _agent(model, db, workspace, max_tokens=9000).run(GOAL)
 
     versions = Store(db).plan_versions(result.run_id)
-    assert versions[1]["trigger"] == "budget"
-    assert "shrink the plan to what still fits" in versions[1]["reason"]
-    assert [s["id"] for s in versions[1]["plan"]["steps"]] == ["s3"]
+    assert versions[1].trigger == "budget"
+    assert "shrink the plan to what still fits" in versions[1].reason
+    assert [s.id for s in versions[1].plan.steps] == ["s3"]
     assert result.status == "completed"
 
 
@@ -181,8 +181,8 @@ async def test_an_executor_can_report_failure_and_the_plan_is_revised(
     failed = next(s for s in result.subtasks if s.step_id == "s2")
     assert failed.status == "failed" and failed.result == "tests still red: 2 failed"
     versions = Store(db).plan_versions(result.run_id)
-    assert versions[1]["trigger"] == "failure"
-    assert "tests still red: 2 failed" in versions[1]["reason"]
+    assert versions[1].trigger == "failure"
+    assert "tests still red: 2 failed" in versions[1].reason
 
 
 async def test_a_fact_contradicting_an_assumption_revises_the_plan(
@@ -209,9 +209,9 @@ async def test_a_fact_contradicting_an_assumption_revises_the_plan(
 
     assert result.status == "completed"
     versions = Store(db).plan_versions(result.run_id)
-    assert versions[1]["trigger"] == "contradiction"
+    assert versions[1].trigger == "contradiction"
     assert "found 'only config.toml exists', which contradicts the assumption " \
-        "'config.yaml exists'" in versions[1]["reason"]
+        "'config.yaml exists'" in versions[1].reason
     revise_prompt = [r for r in model.requests if r.role == "strategist"][1].last_user_text
     assert "only config.toml exists" in revise_prompt
     assert [(s.step_id, s.status) for s in result.subtasks] == [("s1", "failed"), ("s2", "done")]

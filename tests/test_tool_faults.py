@@ -69,7 +69,7 @@ async def test_the_run_goes_on_after_a_tool_exits(db: str, workspace: Path) -> N
 
     assert result.status == "completed"
     calls = Store(db).get_tool_calls(result.run_id)
-    assert [(c["name"], c["status"]) for c in calls] == [("exits", "error"), ("finish", "ok")]
+    assert [(c.name, c.status) for c in calls] == [("exits", "error"), ("finish", "ok")]
 
 
 def test_run_sync_returns_when_a_tool_never_does(db: str, workspace: Path) -> None:
@@ -93,6 +93,6 @@ print(result.status)
                           timeout=60, cwd=Path(__file__).parent.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "completed"
-    calls = Store(db).get_tool_calls(Store(db).list_runs()[0]["id"])
-    assert [(c["name"], c["status"]) for c in calls] == [("never_returns", "timeout"),
+    calls = Store(db).get_tool_calls(Store(db).list_runs()[0].id)
+    assert [(c.name, c.status) for c in calls] == [("never_returns", "timeout"),
                                                          ("finish", "ok")]

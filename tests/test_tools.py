@@ -225,7 +225,7 @@ async def test_the_model_sees_invalid_arguments_and_can_react(db: str, workspace
     result = await Agent(model, tools=[add], db=db, workspace=workspace).run("Add 2 and 3")
 
     calls = Store(db).get_tool_calls(result.run_id)
-    assert [(c["name"], c["status"]) for c in calls] == [("add", "invalid"), ("finish", "ok")]
+    assert [(c.name, c.status) for c in calls] == [("add", "invalid"), ("finish", "ok")]
     executor = [r for r in model.requests if r.role == "executor"]
     seen = executor[1].messages[-1]
     assert seen["role"] == "tool" and "a: Input should be a valid integer" in seen["content"]

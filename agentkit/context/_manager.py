@@ -25,7 +25,7 @@ from agentkit.context._summary import (
 from agentkit.errors import ContextOverflow, UserError
 from agentkit.events import Emitter
 from agentkit.models import ModelClient, ModelRequest, context_window
-from agentkit.store import Store
+from agentkit.store import RunStore
 
 Message = msgs.Message
 # The task text shown to the summarizer is cut here: it only needs to know what the work is for.
@@ -64,7 +64,7 @@ class ContextManager:
             the store's log with no listener.
     """
 
-    store: Store
+    store: RunStore
     client: ModelClient
     run_id: str
     trigger: float = 0.8
@@ -238,7 +238,7 @@ class ContextManager:
                 if (masked := msgs.masked_id(message)) is not None:
                     row = self.store.get_masked_output(self.run_id, masked)
                     if row is not None:
-                        found[masked] = row["content"]
+                        found[masked] = row.content
         return found
 
     # tier c: merging summaries --------------------------------------------------------------
@@ -250,16 +250,16 @@ class ContextManager:
         if not spans or (self._fits(layout, job) and not crowded):
             return
         ids = [s[0] for s in spans]
-        rows = {r["id"]: r for r in self.store.get_summaries(self.run_id) if r["id"] in ids}
+        rows = {r.id: r for r in self.store.get_summaries(self.run_id) if r.id in ids}
         latest: dict[str, str] = {}
         for sid in ids:
             if sid in rows:
-                latest |= Summary.model_validate_json(rows[sid]["data"]).fact_map()
+                latest |= Summary.model_validate_json(rows[sid].data).fact_map()
         texts = [str(m["content"]) for m in layout.summaries]
         size = int(job.basis * self.summary_share)
         summary = await self._ask(MERGE_SYSTEM, merge_prompt(texts, size), job)
         before = self._size(layout.messages(), job)
-        level = 1 + max((rows[i]["level"] for i in ids if i in rows), default=1)
+        level = 1 + max((rows[i].level for i in ids if i in rows), default=1)
         layout.summaries = []
         message = self._persist(
             summary.with_latest_facts(latest), layout, job, level=level,
@@ -297,9 +297,9 @@ class ContextManager:
         return msgs.summary_message(summary_id, *span, text)
 
 
-def load_summaries(store: Store, run_id: str, *, subtask_id: str | None = None) -> list[Summary]:
+def load_summaries(store: RunStore, run_id: str, *, subtask_id: str | None = None) -> list[Summary]:
     """The summaries of a run (or one subtask), oldest first, exactly as they were written."""
     return [
-        Summary.model_validate_json(row["data"])
+        Summary.model_validate_json(row.data)
         for row in store.get_summaries(run_id, subtask_id=subtask_id)
     ]

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from agentkit.store import Store
+from agentkit.store import MemoryHit, RunStore
 
 _MASKED_ID = re.compile(r"^\s*#?m(\d+)\s*$")
 _SNIPPET_LINES = 6
 _LINE_CHARS = 240
 
 
-def recall_text(store: Store, run_id: str, query: str, *, limit: int = 5) -> str:
+def recall_text(store: RunStore, run_id: str, query: str, *, limit: int = 5) -> str:
     """Facts, summaries and masked outputs of the run that match `query`, as the model sees them.
 
     `query` may be a masked output's id (`m12`, from its stub) to get that output in full.
@@ -21,11 +20,11 @@ def recall_text(store: Store, run_id: str, query: str, *, limit: int = 5) -> str
         row = store.get_masked_output(run_id, int(found[1]))
         if row is None:
             return f"No masked output #m{found[1]} in this run."
-        return f"Output #m{row['id']} of {row['name']}, in full:\n{row['content']}"
+        return f"Output #m{row.id} of {row.name}, in full:\n{row.content}"
     # The best matches, shown newest first: a fact's value and a masked output that came later
     # disagree, and the later one is what holds now.
     hits = store.search_memory(run_id, query, limit=limit * 2)
-    hits = sorted(hits, key=lambda h: -h["at"])[:limit]
+    hits = sorted(hits, key=lambda h: -h.at)[:limit]
     if not hits:
         return (f"Nothing stored matches {query!r}; try other words, or the id in a masked "
                 "output's stub (e.g. 'm3').")
@@ -33,11 +32,11 @@ def recall_text(store: Store, run_id: str, query: str, *, limit: int = 5) -> str
     return "Newest first:\n" + "\n".join(_render(hit, words) for hit in hits)
 
 
-def _render(hit: dict[str, Any], words: list[str]) -> str:
-    if hit["kind"] == "fact":
-        return f"fact: {hit['text']}"
-    label = f"summary #{hit['ref']}" if hit["kind"] == "summary" else f"output #m{hit['ref']}"
-    return f"{label}:\n{_snippet(hit['text'], words)}"
+def _render(hit: MemoryHit, words: list[str]) -> str:
+    if hit.kind == "fact":
+        return f"fact: {hit.text}"
+    label = f"summary #{hit.ref}" if hit.kind == "summary" else f"output #m{hit.ref}"
+    return f"{label}:\n{_snippet(hit.text, words)}"
 
 
 def _snippet(text: str, words: list[str]) -> str:

@@ -50,4 +50,4 @@ def _all_steps_done(ctx: RunContext) -> bool:
         return False
     done = {step for s in ctx.store.get_subtasks(ctx.run_id)
             if s.status == "done" and s.completes_step for step in s.steps}
-    return all(step.id in done for step in found[1].steps)
+    return all(step.id in done for step in found.plan.steps)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from agentkit.errors import StorageConfigError
+from agentkit.store.dialect import Dialect, dialect_for, file_url
 
 DB_ENV = "AGENTKIT_DB"
 DEFAULT_DB = Path("~/.agentkit/agentkit.db")
@@ -20,57 +19,30 @@ def resolve_url(db: str | os.PathLike[str] | None = None) -> str:
     """The database URL for `db`: a URL, a file path, or None for `$AGENTKIT_DB` or the default."""
     value = str(db) if db is not None else os.environ.get(DB_ENV) or str(DEFAULT_DB)
     if "://" in value:
-        if not value.startswith(("sqlite", "postgresql")):
-            raise StorageConfigError(
-                f"database URL {value!r} is not supported; use a file path, 'sqlite:///PATH' "
-                "or 'postgresql://USER@HOST/DB'"
-            )
-        return value.replace("postgresql://", "postgresql+psycopg://", 1)
-    path = Path(value).expanduser().resolve()
-    return f"sqlite:///{path}"
+        return dialect_for(value).driver_url(value)
+    return file_url(str(Path(value).expanduser().resolve()))
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL, or None for other databases."""
-    if not url.startswith("sqlite"):
-        return None
-    return Path(url.split(":///", 1)[1])
-
-
-def check_writable(url: str) -> None:
-    """Fail with the path and the fix if a SQLite database cannot be created or written."""
-    path = sqlite_path(url)
-    if path is None:
-        return
+def display(url: str) -> str:
+    """The URL as messages show it: without its password."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(path) as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS agentkit_write_check (x INTEGER)")
-            conn.execute("DROP TABLE agentkit_write_check")
-    except (OSError, sqlite3.Error) as e:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def create_db_engine(url: str, dialect: Dialect) -> Engine:
+    """An engine with the dialect's options, after the dialect prepared the database."""
+    try:
+        dialect.prepare(url)
+    except OSError as e:
         raise StorageConfigError(
-            f"database {str(path)!r} is not writable ({e}); pass --db PATH (or set {DB_ENV}) "
-            "to a file in a writable folder"
+            f"{e}; pass --db PATH (or set {DB_ENV}) to a file in a writable folder"
         ) from e
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    # WAL and a busy timeout let many runs share one file without "database is locked".
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def create_db_engine(url: str) -> Engine:
-    check_writable(url)
     try:
-        if url.startswith("sqlite"):
-            engine = create_engine(url, connect_args={"timeout": 30})
-            event.listen(engine, "connect", _sqlite_pragmas)
-            return engine
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, **dialect.engine_options)
     except (SQLAlchemyError, ImportError) as e:
         raise StorageConfigError(f"cannot open database {url!r}: {e}") from e
+    if dialect.on_connect is not None:
+        event.listen(engine, "connect", dialect.on_connect)
+    return engine

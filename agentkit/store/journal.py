@@ -22,8 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentkit.errors import ReplayDivergence
+from agentkit.store.protocol import RunStore
+from agentkit.store.records import ModelCallRow, ToolCallRow
 
-__all__ = ["Journal", "RecordedCall", "ReplayDivergence", "request_key", "tool_key"]
+__all__ = ["InDoubt", "Journal", "RecordedCall", "ReplayDivergence", "request_key", "tool_key"]
 
 
 def request_key(role: str, subtask_id: str | None, request: dict[str, Any]) -> str:
@@ -46,60 +48,69 @@ class RecordedCall:
     cost_usd: float
 
 
+@dataclass(kw_only=True, frozen=True)
+class InDoubt:
+    """A tool call in flight when the run stopped: whether it took effect is unknown."""
+
+    subtask_id: str | None
+    call_id: str
+    name: str
+    arguments: str
+
+
 class Journal:
     """Recorded results of one run, consumed in order as the same requests come again."""
 
     def __init__(
         self,
         *,
-        model_calls: list[dict[str, Any]],
-        tool_calls: list[dict[str, Any]],
-        in_flight: Sequence[dict[str, Any]] = (),
+        model_calls: Sequence[ModelCallRow],
+        tool_calls: Sequence[ToolCallRow],
+        in_flight: Sequence[InDoubt] = (),
         strict: bool = False,
     ) -> None:
         self.strict = strict
         self._models: dict[str, deque[RecordedCall]] = defaultdict(deque)
         for c in model_calls:
-            if c["response"] is None:
+            if c.response is None:
                 continue
-            key = request_key(c["role"], c["subtask_id"], json.loads(json.dumps(c["request"])))
+            key = request_key(c.role, c.subtask_id, json.loads(json.dumps(c.request)))
             self._models[key].append(
                 RecordedCall(
-                    model=c["model"],
-                    response=c["response"],
-                    prompt_tokens=c["prompt_tokens"],
-                    completion_tokens=c["completion_tokens"],
-                    cost_usd=c["cost_usd"],
+                    model=c.model,
+                    response=c.response,
+                    prompt_tokens=c.prompt_tokens,
+                    completion_tokens=c.completion_tokens,
+                    cost_usd=c.cost_usd,
                 )
             )
-        self._tools: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+        self._tools: dict[str, deque[ToolCallRow]] = defaultdict(deque)
         for t in tool_calls:
-            self._tools[tool_key(t["subtask_id"], t["call_id"], t["name"], t["arguments"])].append(
-                t
-            )
+            self._tools[tool_key(t.subtask_id, t.call_id, t.name, t.arguments)].append(t)
         self._in_flight = {
-            tool_key(e["subtask_id"], e["call_id"], e["name"], e["arguments"]) for e in in_flight
+            tool_key(c.subtask_id, c.call_id, c.name, c.arguments): c for c in in_flight
         }
         self.served_models = 0
         self.served_tools = 0
 
     @classmethod
-    def for_run(cls, store: Any, run_id: str, *, strict: bool = False) -> Journal:
+    def for_run(cls, store: RunStore, run_id: str, *, strict: bool = False) -> Journal:
         """The journal of a recorded run; tool calls started but never finished are in flight."""
         tool_calls = store.get_tool_calls(run_id)
         finished: dict[str, int] = defaultdict(int)
         for t in tool_calls:
-            finished[tool_key(t["subtask_id"], t["call_id"], t["name"], t["arguments"])] += 1
+            finished[tool_key(t.subtask_id, t.call_id, t.name, t.arguments)] += 1
         in_flight = []
         for e in store.get_events(run_id):
-            if e["kind"] != "tool_started":
+            if e.kind != "tool_started":
                 continue
-            d = e["data"]
-            key = tool_key(e["subtask_id"], d["call_id"], d["name"], d["arguments"])
+            started = InDoubt(subtask_id=e.subtask_id, call_id=e.data["call_id"],
+                              name=e.data["name"], arguments=e.data["arguments"])
+            key = tool_key(started.subtask_id, started.call_id, started.name, started.arguments)
             if finished[key] > 0:
                 finished[key] -= 1
             else:
-                in_flight.append({**d, "subtask_id": e["subtask_id"]})
+                in_flight.append(started)
         return cls(
             model_calls=store.get_model_calls(run_id),
             tool_calls=tool_calls,
@@ -125,8 +136,8 @@ class Journal:
 
     def tool(
         self, subtask_id: str | None, call_id: str, name: str, arguments: str
-    ) -> dict[str, Any] | None:
-        """The recorded result of this call, or None (not recorded, or in doubt)."""
+    ) -> ToolCallRow | None:
+        """The recorded call, or None (not recorded, or in doubt: see `in_doubt`)."""
         key = tool_key(subtask_id, call_id, name, arguments)
         queue = self._tools.get(key)
         if queue:
@@ -142,7 +153,4 @@ class Journal:
     def in_doubt(self, subtask_id: str | None, call_id: str, name: str, arguments: str) -> bool:
         """Whether this call was in flight when the run stopped (answered once)."""
         key = tool_key(subtask_id, call_id, name, arguments)
-        if key in self._in_flight:
-            self._in_flight.discard(key)
-            return True
-        return False
+        return self._in_flight.pop(key, None) is not None

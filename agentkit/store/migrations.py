@@ -1,20 +1,31 @@
-"""An ordered list of schema migrations, each applied once and recorded.
+"""Schema migrations, each applied once and recorded by its name.
 
-Add a migration by appending a function; never edit one that has shipped.
+Add a migration by appending one to `MIGRATIONS` with the next number in its name; never edit or
+rename one that has shipped. A database that records a name this list lacks was made by a newer
+agentkit and is refused, not guessed at.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn
 
-from sqlalchemy import Connection, inspect, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, insert, inspect, select
 
-from agentkit.store import tables
+from agentkit.errors import StorageConfigError
+from agentkit.store import _search, tables
+from agentkit.store.dialect import Dialect
 
 
-def _v1_initial(conn: Connection) -> None:
+@dataclass(kw_only=True, frozen=True)
+class Migration:
+    name: str
+    apply: Callable[[Connection, Dialect], None]
+
+
+def _initial(conn: Connection, dialect: Dialect) -> None:
     for table in (
         tables.runs,
         tables.plan_versions,
@@ -33,47 +44,88 @@ def _v1_initial(conn: Connection) -> None:
         index.create(conn, checkfirst=True)
 
 
-# The full-text index of the context manager's memory (SQLite only; others search with LIKE).
-FTS_TABLE = "memory_fts"
-
-
-def _v2_context_memory(conn: Connection) -> None:
+def _context_memory(conn: Connection, dialect: Dialect) -> None:
     for table in (tables.summaries, tables.facts, tables.masked_outputs):
         table.create(conn, checkfirst=True)
     for index in (*tables.summaries.indexes, *tables.masked_outputs.indexes):
         index.create(conn, checkfirst=True)
-    if conn.dialect.name != "sqlite":
-        return
-    try:
-        with conn.begin_nested():  # a SQLite built without FTS5 refuses; search falls back to LIKE
-            conn.exec_driver_sql(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
-                "body, kind UNINDEXED, ref UNINDEXED, run_id UNINDEXED, at UNINDEXED)"
-            )
-    except OperationalError:
-        pass
+    if dialect.search == "fts5":  # as shipped; PostgreSQL's index came with 0004
+        _search.create_index(conn, "fts5")
 
 
-def _v3_request_deltas(conn: Connection) -> None:
+def _request_deltas(conn: Connection, dialect: Dialect) -> None:
     present = {c["name"] for c in inspect(conn).get_columns("model_calls")}
     for name in ("prefix_id", "prefix_len"):
-        if name not in present:  # a database made by v1 before the columns existed
+        if name not in present:  # a database made by 0001 before the columns existed
             conn.exec_driver_sql(f"ALTER TABLE model_calls ADD COLUMN {name} INTEGER")
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [
-    _v1_initial, _v2_context_memory, _v3_request_deltas
-]
+def _tsvector_search(conn: Connection, dialect: Dialect) -> None:
+    if dialect.search == "tsvector":
+        _search.create_index(conn, "tsvector")
 
 
-def migrate(conn: Connection) -> int:
-    """Apply the migrations this database has not seen; return the schema version."""
-    tables.schema_version.create(conn, checkfirst=True)
-    applied = {row[0] for row in conn.execute(select(tables.schema_version.c.version))}
-    for number, migration in enumerate(MIGRATIONS, start=1):
-        if number not in applied:
-            migration(conn)
-            conn.execute(
-                tables.schema_version.insert().values(version=number, applied_at=time.time())
-            )
-    return len(MIGRATIONS)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(name="0001_initial", apply=_initial),
+    Migration(name="0002_context_memory", apply=_context_memory),
+    Migration(name="0003_request_deltas", apply=_request_deltas),
+    Migration(name="0004_tsvector_search", apply=_tsvector_search),
+)
+
+# Before migrations had names, the schema table recorded their positions in the list.
+NUMBERED = {1: "0001_initial", 2: "0002_context_memory", 3: "0003_request_deltas"}
+
+
+def migrate(conn: Connection, dialect: Dialect, *, database: str) -> list[str]:
+    """Apply the migrations this database has not seen, in order; return their names.
+
+    Raises:
+        StorageConfigError: the database records migrations this agentkit does not know.
+    """
+    tables.applied_migrations.create(conn, checkfirst=True)
+    applied = _applied(conn, database)
+    _refuse_unknown(applied, database)
+    done = []
+    for migration in MIGRATIONS:
+        if migration.name not in applied:
+            migration.apply(conn, dialect)
+            conn.execute(insert(tables.applied_migrations).values(
+                name=migration.name, applied_at=time.time()))
+            done.append(migration.name)
+    return done
+
+
+def _applied(conn: Connection, database: str) -> set[str]:
+    names = set(conn.execute(select(tables.applied_migrations.c.name)).scalars())
+    if inspect(conn).has_table(tables.numbered_migrations.name):
+        names |= _adopt_numbered(conn, names, database)
+    return names
+
+
+def _adopt_numbered(conn: Connection, named: set[str], database: str) -> set[str]:
+    """Record by name what an older agentkit recorded by number, then drop its table."""
+    old = tables.numbered_migrations
+    rows = conn.execute(select(old.c.version, old.c.applied_at)).all()
+    unknown = sorted(number for number, _ in rows if number not in NUMBERED)
+    if unknown:
+        _refuse(database, [f"number {n}" for n in unknown])
+    for number, applied_at in rows:
+        if NUMBERED[number] not in named:
+            conn.execute(insert(tables.applied_migrations).values(
+                name=NUMBERED[number], applied_at=applied_at))
+    old.drop(conn)
+    return {NUMBERED[number] for number, _ in rows}
+
+
+def _refuse_unknown(applied: set[str], database: str) -> None:
+    known = {m.name for m in MIGRATIONS}
+    if unknown := sorted(applied - known):
+        _refuse(database, unknown)
+
+
+def _refuse(database: str, unknown: list[str]) -> NoReturn:
+    raise StorageConfigError(
+        f"database {database!r} was migrated by a newer agentkit: it records migration(s) "
+        f"{', '.join(repr(u) for u in unknown)} that this agentkit does not know; upgrade "
+        "agentkit (pip install -U agentkit) to open it, or pass --db PATH for another database"
+    )

@@ -11,12 +11,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from agentkit.errors import StorageError, UserError
 from agentkit.schema import Plan, RunStatus, Subtask, Usage
 from agentkit.store import _search, database, migrations
+from agentkit.store.dialect import dialect_for
+from agentkit.store.records import (
+    EventRow,
+    MaskedOutput,
+    MemoryHit,
+    ModelCallRow,
+    NewEvent,
+    PlanVersion,
+    RunRow,
+    SummaryRow,
+    ToolCallRow,
+)
+from agentkit.store.run_record import RunRecord
 from agentkit.store.tables import (
     events,
     facts,
@@ -49,13 +62,14 @@ class Store:
 
     def __init__(self, db: str | None = None) -> None:
         self.url = database.resolve_url(db)
-        self.engine = database.create_db_engine(self.url)
+        self.dialect = dialect_for(self.url)
+        self.engine = database.create_db_engine(self.url, self.dialect)
         self._seq_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}  # the next event number per run, after the first
         # The last request per (run, subtask, role), so the next is stored as a delta.
         self._last_request: dict[tuple[str, str | None, str], tuple[int, list[Any]]] = {}
         with self._tx() as conn:
-            migrations.migrate(conn)
+            migrations.migrate(conn, self.dialect, database=database.display(self.url))
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -67,6 +81,14 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def _lock_run(self, conn: Connection, run_id: str) -> None:
+        """Hold the run's row until commit, so writers numbering its records take turns.
+
+        Only where the dialect locks rows; SQLite's writers already take turns on the file.
+        """
+        if self.dialect.row_locking:
+            conn.execute(select(runs.c.id).where(runs.c.id == run_id).with_for_update())
 
     # runs -----------------------------------------------------------------------------------
 
@@ -96,7 +118,8 @@ class Store:
                 .values(status=status, answer=answer, error=error, updated_at=time.time())
             )
 
-    def get_run(self, run_id: str) -> dict[str, Any]:
+    def get_run(self, run_id: str) -> RunRow:
+        """The run `run_id`, or the one run whose id starts with it."""
         with self._tx() as conn:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
             if row is None:
@@ -108,23 +131,25 @@ class Store:
                         f"no run {run_id!r} in {self.url!r}; `agentkit runs list` shows the runs"
                     )
                 row = matches[0]
-        run = dict(row)
-        run["settings"] = json.loads(run["settings"])
-        return run
+        return RunRow(**dict(row, settings=json.loads(row["settings"])))
 
-    def list_runs(self, limit: int = 50) -> list[dict[str, Any]]:
+    def list_runs(self, limit: int = 50) -> list[RunRow]:
+        """The latest runs, newest first."""
         with self._tx() as conn:
             rows = conn.execute(
-                select(runs.c.id, runs.c.goal, runs.c.status, runs.c.model, runs.c.created_at)
-                .order_by(runs.c.created_at.desc())
-                .limit(limit)
+                select(runs).order_by(runs.c.created_at.desc()).limit(limit)
             ).mappings().all()
-        return [dict(r) for r in rows]
+        return [RunRow(**dict(r, settings=json.loads(r["settings"]))) for r in rows]
+
+    def run(self, run_id: str) -> RunRecord:
+        """The records of run `run_id` (its full id) behind one object."""
+        return RunRecord(store=self, run_id=run_id)
 
     # plans and subtasks ---------------------------------------------------------------------
 
     def add_plan_version(self, run_id: str, plan: Plan, *, trigger: str, reason: str) -> int:
         with self._tx() as conn:
+            self._lock_run(conn, run_id)
             current = conn.execute(
                 select(func.max(plan_versions.c.version)).where(plan_versions.c.run_id == run_id)
             ).scalar()
@@ -137,25 +162,25 @@ class Store:
             )
         return version
 
-    def get_plan(self, run_id: str, version: int | None = None) -> tuple[int, Plan] | None:
-        query = select(plan_versions.c.version, plan_versions.c.plan).where(
-            plan_versions.c.run_id == run_id
-        )
+    def get_plan(self, run_id: str, version: int | None = None) -> PlanVersion | None:
+        """Plan `version` of a run, or its latest; None when it has no such plan."""
+        query = select(plan_versions).where(plan_versions.c.run_id == run_id)
         if version is not None:
             query = query.where(plan_versions.c.version == version)
         with self._tx() as conn:
-            row = conn.execute(query.order_by(plan_versions.c.version.desc())).first()
-        if row is None:
-            return None
-        return row[0], Plan.model_validate_json(row[1])
+            row = conn.execute(
+                query.order_by(plan_versions.c.version.desc())
+            ).mappings().first()
+        return None if row is None else _plan_version(row)
 
-    def plan_versions(self, run_id: str) -> list[dict[str, Any]]:
+    def plan_versions(self, run_id: str) -> list[PlanVersion]:
+        """Every plan version of a run, oldest first."""
         with self._tx() as conn:
             rows = conn.execute(
                 select(plan_versions).where(plan_versions.c.run_id == run_id)
                 .order_by(plan_versions.c.version)
             ).mappings().all()
-        return [dict(r, plan=json.loads(r["plan"])) for r in rows]
+        return [_plan_version(r) for r in rows]
 
     def save_subtasks(self, run_id: str, items: list[Subtask]) -> None:
         now = time.time()
@@ -204,7 +229,7 @@ class Store:
         return self._with_event(run_id, (kind, data, subtask_id), lambda conn: None)[1]
 
     def _with_event(
-        self, run_id: str, event: tuple[str, dict[str, Any], str | None] | None,
+        self, run_id: str, event: NewEvent | None,
         write: Callable[[Connection], T],
     ) -> tuple[T, int]:
         """Run `write` and append `event` in one transaction (one commit per record)."""
@@ -213,13 +238,15 @@ class Store:
                 seq = self._next_seq.get(run_id) if attempt == 0 else None
                 try:
                     with self.engine.begin() as conn:
+                        if event is not None and seq is None:
+                            # First event of this run here, or another writer took the number.
+                            self._lock_run(conn, run_id)  # before `write` touches the run's row
+                            last = conn.execute(
+                                select(func.max(events.c.seq)).where(events.c.run_id == run_id)
+                            ).scalar()
+                            seq = (last or 0) + 1
                         value = write(conn)
                         if event is not None:
-                            if seq is None:  # first event of this run here, or another writer
-                                last = conn.execute(
-                                    select(func.max(events.c.seq)).where(events.c.run_id == run_id)
-                                ).scalar()
-                                seq = (last or 0) + 1
                             kind, data, subtask_id = event
                             conn.execute(insert(events).values(
                                 run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
@@ -231,25 +258,27 @@ class Store:
                     raise StorageError(f"event {seq} of run {run_id!r} already exists") from None
                 except SQLAlchemyError as e:
                     raise StorageError(f"database {self.url!r} failed: {e}") from e
-                if seq is not None:
-                    self._next_seq[run_id] = seq + 1
-                return value, seq or 0
+                if event is None:
+                    return value, 0
+                assert seq is not None  # numbered above, in the same transaction
+                self._next_seq[run_id] = seq + 1  # only a written event takes a number
+                return value, seq
         raise AssertionError("unreachable")
 
-    def get_events(self, run_id: str) -> list[dict[str, Any]]:
+    def get_events(self, run_id: str) -> list[EventRow]:
         with self._tx() as conn:
             rows = conn.execute(
                 select(events.c.seq, events.c.kind, events.c.subtask_id, events.c.data)
                 .where(events.c.run_id == run_id)
                 .order_by(events.c.seq)
             ).mappings().all()
-        return [dict(r, data=json.loads(r["data"])) for r in rows]
+        return [EventRow(**dict(r, data=json.loads(r["data"]))) for r in rows]
 
     def record_model_call(
         self, run_id: str, *, subtask_id: str | None, role: str, model: str,
         request: dict[str, Any], response: dict[str, Any] | None, error: str | None,
         prompt_tokens: int, completion_tokens: int, cost_usd: float, latency_ms: float,
-        event: tuple[str, dict[str, Any], str | None] | None = None,
+        event: NewEvent | None = None,
     ) -> int:
         """Record a model call (and, in the same transaction, its event)."""
         messages = list(request.get("messages") or [])
@@ -274,7 +303,8 @@ class Store:
         self._last_request[chain] = (call_id, messages)
         return call_id
 
-    def get_model_calls(self, run_id: str) -> list[dict[str, Any]]:
+    def get_model_calls(self, run_id: str) -> list[ModelCallRow]:
+        """A run's model calls in order, each with its full request."""
         with self._tx() as conn:
             rows = conn.execute(
                 select(model_calls).where(model_calls.c.run_id == run_id)
@@ -283,22 +313,23 @@ class Store:
         full: dict[int, list[Any]] = {}
         calls = []
         for r in rows:
-            request = json.loads(r["request"])
-            if r["prefix_id"] is not None:
-                request["messages"] = (
-                    full[r["prefix_id"]][: r["prefix_len"]] + request["messages"]
-                )
+            fields = dict(r)
+            request = json.loads(fields.pop("request"))
+            prefix_id, prefix_len = fields.pop("prefix_id"), fields.pop("prefix_len")
+            if prefix_id is not None:
+                request["messages"] = full[prefix_id][:prefix_len] + request["messages"]
             full[r["id"]] = request["messages"]
-            calls.append(dict(
-                r, request=request,
-                response=None if r["response"] is None else json.loads(r["response"]),
+            response = fields.pop("response")
+            calls.append(ModelCallRow(
+                **fields, request=request,
+                response=None if response is None else json.loads(response),
             ))
         return calls
 
     def record_tool_call(
         self, run_id: str, *, subtask_id: str | None, call_id: str, name: str,
         arguments: str, result: str, status: str, latency_ms: float,
-        event: tuple[str, dict[str, Any], str | None] | None = None,
+        event: NewEvent | None = None,
     ) -> int:
         """Record a tool call (and, in the same transaction, its event)."""
         row = insert(tool_calls).values(
@@ -308,12 +339,13 @@ class Store:
         )
         return self._with_event(run_id, event, lambda conn: _inserted_id(conn.execute(row)))[0]
 
-    def get_tool_calls(self, run_id: str) -> list[dict[str, Any]]:
+    def get_tool_calls(self, run_id: str) -> list[ToolCallRow]:
+        """A run's finished tool calls in order."""
         with self._tx() as conn:
             rows = conn.execute(
                 select(tool_calls).where(tool_calls.c.run_id == run_id).order_by(tool_calls.c.id)
             ).mappings().all()
-        return [dict(r) for r in rows]
+        return [ToolCallRow(**r) for r in rows]
 
     def usage(self, run_id: str) -> Usage:
         with self._tx() as conn:
@@ -337,9 +369,9 @@ class Store:
 
     @functools.cached_property
     def full_text(self) -> bool:
-        """Whether this database has the FTS5 index (SQLite built with FTS5)."""
+        """Whether this database has a full-text index (FTS5, or PostgreSQL's tsvector)."""
         with self._tx() as conn:
-            return _search.has_fts(conn)
+            return _search.has_index(conn, self.dialect.search)
 
     def add_masked_output(
         self, run_id: str, *, subtask_id: str | None, call_id: str, name: str, content: str
@@ -358,14 +390,14 @@ class Store:
                 _search.index(conn, run_id, "masked", str(masked_id), f"{name}: {content}")
         return masked_id
 
-    def get_masked_output(self, run_id: str, masked_id: int) -> dict[str, Any] | None:
+    def get_masked_output(self, run_id: str, masked_id: int) -> MaskedOutput | None:
         with self._tx() as conn:
             row = conn.execute(
                 select(masked_outputs).where(
                     masked_outputs.c.run_id == run_id, masked_outputs.c.id == masked_id
                 )
             ).mappings().first()
-        return None if row is None else dict(row)
+        return None if row is None else MaskedOutput(**row)
 
     def add_summary(
         self, run_id: str, *, subtask_id: str | None, level: int, first_message: int,
@@ -392,13 +424,13 @@ class Store:
 
     def get_summaries(
         self, run_id: str, *, subtask_id: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[SummaryRow]:
         query = select(summaries).where(summaries.c.run_id == run_id)
         if subtask_id is not None:
             query = query.where(summaries.c.subtask_id == subtask_id)
         with self._tx() as conn:
             rows = conn.execute(query.order_by(summaries.c.id)).mappings().all()
-        return [dict(r, merged_ids=json.loads(r["merged_ids"])) for r in rows]
+        return [SummaryRow(**dict(r, merged_ids=json.loads(r["merged_ids"]))) for r in rows]
 
     def set_facts(
         self, run_id: str, items: list[tuple[str, str]], *, subtask_id: str | None, source: str
@@ -428,22 +460,25 @@ class Store:
 
     def search_memory(
         self, run_id: str, query: str, *, limit: int = 5, full_text: bool | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[MemoryHit]:
         """Facts, summaries and masked outputs matching `query`, best first.
 
-        Each hit is `{"kind": "fact" | "summary" | "masked", "ref": id or key, "text": ...,
-        "at": when it was stored (a fact: when its value last changed)}`.
-        FTS5 ranks by BM25 where the database has it; otherwise (PostgreSQL, or
-        `full_text=False`) documents are ranked by how many query words they contain.
+        The dialect's full-text index ranks them where the database has one (SQLite FTS5 by
+        BM25, PostgreSQL by `ts_rank`); otherwise, or with `full_text=False`, documents are
+        ranked by how many query words they contain (LIKE).
         """
         words = _search.terms(query)
         if not words:
             return []
-        use_fts = self.full_text if full_text is None else full_text and self.full_text
+        use_index = self.full_text if full_text is None else full_text and self.full_text
         with self._tx() as conn:
-            if use_fts:
-                return _search.search_fts(conn, run_id, words, limit)
-            return _search.search_like(conn, run_id, words, limit)
+            return _search.search(
+                conn, self.dialect.search if use_index else "like", run_id, words, limit
+            )
+
+
+def _plan_version(row: RowMapping) -> PlanVersion:
+    return PlanVersion(**dict(row, plan=Plan.model_validate_json(row["plan"])))
 
 
 def _natural(text: str) -> tuple[Any, ...]:

@@ -17,7 +17,17 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-schema_version = Table(
+# The migrations applied to this database, by name (see migrations.py).
+applied_migrations = Table(
+    "agentkit_migrations",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
+
+# Where agentkit before named migrations recorded them, by position in its list; read once to
+# record those by name, then dropped.
+numbered_migrations = Table(
     "agentkit_schema_version",
     metadata,
     Column("version", Integer, primary_key=True),
@@ -117,9 +127,9 @@ Index("ix_model_calls_run", model_calls.c.run_id)
 Index("ix_tool_calls_run", tool_calls.c.run_id)
 Index("ix_runs_created", runs.c.created_at)
 
-# Migration 2: the context manager's memory. Summaries and masked outputs are never rewritten;
-# facts keep one row per key (the latest value wins). `memory_fts` (SQLite FTS5, when available)
-# is created by the migration itself, outside this metadata.
+# Migration 0002: the context manager's memory. Summaries and masked outputs are never rewritten;
+# facts keep one row per key (the latest value wins). `memory_fts`, the full-text index (SQLite
+# FTS5 when available, PostgreSQL tsvector), is created by the migrations, outside this metadata.
 
 summaries = Table(
     "summaries",

@@ -1,0 +1,91 @@
+"""What a database dialect supports, chosen once from the URL.
+
+This is the one place that tells SQLite from PostgreSQL; the rest of the store asks the `Dialect`
+what it can do (full-text search, row locks) and how to open it (engine options, checkpointer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from agentkit.errors import StorageConfigError
+from agentkit.store import _postgresql, _sqlite
+
+# How memory search ranks documents: SQLite's FTS5 (BM25), PostgreSQL's tsvector (ts_rank), or
+# LIKE term counting where neither is there.
+SearchKind = Literal["fts5", "tsvector", "like"]
+
+
+def _nothing(url: str) -> None:
+    return None
+
+
+@dataclass(kw_only=True, frozen=True)
+class Dialect:
+    """One database family agentkit stores runs in, and what it supports."""
+
+    name: str  # SQLAlchemy's backend name, the URL scheme before any `+driver`
+    driver: str | None  # the DBAPI driver put into a URL that names none
+    search: SearchKind
+    # SELECT ... FOR UPDATE locks one row until commit (SQLite locks the whole file instead).
+    row_locking: bool
+    engine_options: Mapping[str, Any] = field(default_factory=dict)
+    on_connect: Callable[[Any, Any], None] | None = None  # run on every new DBAPI connection
+    # Before the engine is made: create what the database needs; OSError when it cannot.
+    prepare: Callable[[str], None] = _nothing
+    checkpointer: Callable[[str], AbstractAsyncContextManager[Any]]
+
+    @property
+    def full_text(self) -> bool:
+        """Whether memory search can use a ranked full-text index here."""
+        return self.search != "like"
+
+    def driver_url(self, url: str) -> str:
+        """`url` with this dialect's driver when it names none (`postgresql://` → psycopg)."""
+        scheme, rest = url.split("://", 1)
+        if self.driver is None or "+" in scheme:
+            return url
+        return f"{scheme}+{self.driver}://{rest}"
+
+
+SQLITE = Dialect(
+    name="sqlite",
+    driver=None,
+    search="fts5",
+    row_locking=False,
+    engine_options={"connect_args": {"timeout": 30}},
+    on_connect=_sqlite.pragmas,
+    prepare=_sqlite.check_writable,
+    checkpointer=_sqlite.open_checkpointer,
+)
+
+POSTGRESQL = Dialect(
+    name="postgresql",
+    driver="psycopg",
+    search="tsvector",
+    row_locking=True,
+    engine_options={"pool_pre_ping": True},
+    checkpointer=_postgresql.open_checkpointer,
+)
+
+DIALECTS: Mapping[str, Dialect] = {d.name: d for d in (SQLITE, POSTGRESQL)}
+
+
+def dialect_for(url: str) -> Dialect:
+    """The dialect of a database URL (`sqlite:///PATH`, `postgresql[+driver]://...`)."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    found = DIALECTS.get(scheme.split("+", 1)[0])
+    if found is None:
+        raise StorageConfigError(
+            f"database URL {url!r} is not supported; use a file path, 'sqlite:///PATH' "
+            "or 'postgresql://USER@HOST/DB'"
+        )
+    return found
+
+
+def file_url(path: str) -> str:
+    """The URL of a database given as a plain file path (a SQLite file)."""
+    return f"{SQLITE.name}:///{path}"

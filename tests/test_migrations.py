@@ -1,0 +1,101 @@
+"""Migrations are recorded by name; older numbered records are adopted, newer names refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from agentkit import StorageConfigError, Store
+from agentkit.store.migrations import MIGRATIONS
+
+NAMES = ["0001_initial", "0002_context_memory", "0003_request_deltas", "0004_tsvector_search"]
+
+
+def _sql(path: Path, *statements: str) -> None:
+    with sqlite3.connect(path) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def _rows(path: Path, query: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(query).fetchall()
+
+
+def _tables(path: Path) -> set[str]:
+    return {r[0] for r in _rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _numbered(path: Path, *versions: int) -> None:
+    """Turn a database into one an agentkit before named migrations left behind."""
+    _sql(path, "DROP TABLE agentkit_migrations",
+         "CREATE TABLE agentkit_schema_version (version INTEGER PRIMARY KEY, "
+         "applied_at FLOAT NOT NULL)",
+         *[f"INSERT INTO agentkit_schema_version VALUES ({v}, {v * 1000}.0)" for v in versions])
+
+
+def test_a_new_database_records_every_migration_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    Store(str(path)).close()
+    assert [m.name for m in MIGRATIONS] == NAMES
+    assert [r[0] for r in _rows(path, "SELECT name FROM agentkit_migrations")] == NAMES
+    assert "agentkit_schema_version" not in _tables(path)
+
+
+def test_a_database_with_numbered_migrations_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    store = Store(str(path))
+    run_id = store.create_run(goal="kept", model="scripted/x", workspace="/ws", settings={})
+    store.close()
+    _numbered(path, 1, 2, 3)
+
+    again = Store(str(path))
+    assert again.get_run(run_id).goal == "kept"
+    applied = dict(_rows(path, "SELECT name, applied_at FROM agentkit_migrations"))
+    # 1..3 are adopted with the times they were applied, not run again; 0004 is new.
+    assert {k: v for k, v in applied.items() if k != NAMES[3]} == {
+        "0001_initial": 1000.0, "0002_context_memory": 2000.0, "0003_request_deltas": 3000.0}
+    assert set(applied) == set(NAMES)
+    assert "agentkit_schema_version" not in _tables(path)
+    again.close()
+    Store(str(path)).close()  # and opening it once more changes nothing
+    assert len(_rows(path, "SELECT name FROM agentkit_migrations")) == len(NAMES)
+
+
+def test_a_numbered_database_gets_the_migrations_it_lacks(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    Store(str(path)).close()
+    _sql(path, "DROP TABLE summaries", "DROP TABLE facts", "DROP TABLE masked_outputs",
+         "DROP TABLE memory_fts")
+    _numbered(path, 1)  # made before the context manager's memory existed
+
+    store = Store(str(path))
+    assert {"summaries", "facts", "masked_outputs", "memory_fts"} <= _tables(path)
+    run_id = store.create_run(goal="g", model="scripted/x", workspace="/ws", settings={})
+    store.set_facts(run_id, [("river", "Seine")], subtask_id=None, source="test")
+    assert [h.ref for h in store.search_memory(run_id, "seine")] == ["river"]
+    store.close()
+
+
+def test_a_database_from_a_newer_agentkit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    Store(str(path)).close()
+    _sql(path, "INSERT INTO agentkit_migrations VALUES ('0099_from_the_future', 1.0)")
+
+    with pytest.raises(StorageConfigError) as caught:
+        Store(str(path))
+    message = str(caught.value)
+    assert str(path) in message and "'0099_from_the_future'" in message
+    assert "newer agentkit" in message and "upgrade agentkit" in message
+    assert len(_rows(path, "SELECT name FROM agentkit_migrations")) == len(NAMES) + 1
+
+
+def test_an_unknown_migration_number_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    Store(str(path)).close()
+    _numbered(path, 1, 2, 3, 4)
+    with pytest.raises(StorageConfigError, match=r"runs\.db.*'number 4'.*upgrade agentkit"):
+        Store(str(path))
+    assert _rows(path, "SELECT version FROM agentkit_schema_version") == [(1,), (2,), (3,), (4,)]
