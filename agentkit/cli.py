@@ -399,7 +399,7 @@ def tools_list(
 ) -> None:
     """List tools with their sources and signatures."""
     from agentkit import Toolset, load_tools
-    from agentkit._tool_loading import installed_plugins
+    from agentkit.plugins import installed_plugins
 
     try:
         found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])

@@ -3,7 +3,7 @@
 A tool's JSON Schema comes from its type hints (through Pydantic) and its description from its
 docstring; `Tool.from_schema` wraps a callable that comes with its own JSON Schema instead (as MCP
 tools do). Registration is explicit: tools are grouped in a `Toolset` given to an `Agent`. Loading
-tools from packs, files, folders and installed plugins lives in `agentkit._tool_loading`.
+tools from packs, files, folders and installed plugins (`load_tools`) lives in `agentkit.plugins`.
 
 Errors follow one policy (`Tool.run`): invalid arguments and exceptions go back to the model as the
 tool's result; a hung tool is stopped by its timeout; a developer's mistake (a duplicate name, an
@@ -293,24 +293,6 @@ class Toolset:
 
     def specs(self) -> list[dict[str, Any]]:
         return [t.spec() for t in self._tools.values()]
-
-
-def load_tools(reference: str | Path) -> Toolset:
-    """Tools from a built-in pack, an installed plugin, a `.py` file or a folder of them.
-
-    `reference` is tried in this order:
-
-    1. a built-in pack name: `files`, `shell`, `python`, `http`, `search`;
-    2. the name of an entry point in the group `agentkit.tools`, which installed packages declare
-       to plug in tools (see `agentkit._tool_loading` for what it may point at);
-    3. a path to a `.py` file, or to a folder whose `*.py` files (not starting with `_`) are loaded.
-
-    Every `Tool` a module defines at top level is taken. Raises `UserError` when nothing matches
-    and `ToolDefinitionError` when two of the tools share a name.
-    """
-    from agentkit._tool_loading import load
-
-    return load(reference)
 
 
 def _args_model(

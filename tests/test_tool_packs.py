@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from agentkit import Tool, ToolContext, Toolset, load_tools
-from agentkit._tool_loading import packs_dir
+from agentkit.plugins import packs_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -378,7 +378,7 @@ def test_packs_load_from_a_built_wheel(tmp_path: Path) -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "import json, agentkit\n"
-        "from agentkit._tool_loading import packs_dir\n"
+        "from agentkit.plugins import packs_dir\n"
         "tools = agentkit.Toolset([agentkit.load_tools(p) for p in "
         "('files', 'shell', 'python', 'http', 'search')])\n"
         "print(json.dumps([agentkit.__file__, str(packs_dir()), tools.names, "

@@ -24,8 +24,7 @@ from agentkit import (
     load_tools,
     tool,
 )
-from agentkit._json_schema import schema_errors
-from agentkit._tool_loading import installed_plugins
+from agentkit.plugins import installed_plugins
 from agentkit.store import Store
 from tests.scripts import single_tool_step
 
@@ -273,7 +272,7 @@ async def test_schema_tool_checks_arguments_then_calls_with_a_dict(ctx: ToolCont
     assert "arguments: expected object, got array" in not_object.content
 
 
-def test_schema_check_covers_type_unions_and_any_of() -> None:
+async def test_schema_check_covers_type_unions_and_any_of(ctx: ToolContext) -> None:
     schema = {
         "type": "object",
         "properties": {
@@ -281,10 +280,21 @@ def test_schema_check_covers_type_unions_and_any_of() -> None:
             "v": {"anyOf": [{"type": "string"}, {"type": "boolean"}]},
         },
     }
-    assert schema_errors({"n": None, "v": True}, schema) == []
-    assert schema_errors({"n": 2.0, "v": "x"}, schema) == []
-    assert schema_errors({"n": True}, schema) == ["n: expected integer or null, got boolean"]
-    assert schema_errors({"v": 3}, schema) == ["v: 3 matches none of the allowed shapes"]
+    checked = Tool.from_schema(lambda arguments: "fits", name="check", parameters=schema,
+                               source="test")
+
+    async def problems(arguments: dict[str, object]) -> list[str]:
+        """The argument errors the model is shown, one per problem; empty when it fits."""
+        result = await checked.run(arguments, ctx)
+        if result.status == "ok":
+            return []
+        shown = result.content.removeprefix("Invalid arguments for tool 'check': ")
+        return shown.removesuffix(". Fix them and call again.").split("; ")
+
+    assert await problems({"n": None, "v": True}) == []
+    assert await problems({"n": 2.0, "v": "x"}) == []
+    assert await problems({"n": True}) == ["n: expected integer or null, got boolean"]
+    assert await problems({"v": 3}) == ["v: 3 matches none of the allowed shapes"]
 
 
 def test_schema_tool_needs_an_object_schema() -> None:

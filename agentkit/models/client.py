@@ -15,6 +15,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from agentkit.errors import StructuredOutputError
+from agentkit.models._litellm import acompletion
 from agentkit.models.base import ModelRequest, ModelResponse
 from agentkit.schema import Role
 
@@ -60,8 +61,6 @@ class ModelClient:
         return self.aliases.get(name, name)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        from agentkit.models import _litellm
-
         model = self.model_for(request.role, request.model)
         if self.journal is not None and (served := self.journal(request, model)) is not None:
             if self.record_served and self.observer:
@@ -69,7 +68,7 @@ class ModelClient:
             return served
         self.before_call()
         try:
-            response = await _litellm.acompletion(model, request)
+            response = await acompletion(model, request)
         except Exception as e:
             if self.observer:
                 self.observer(request, model, None, f"{type(e).__name__}: {e}")

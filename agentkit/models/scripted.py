@@ -35,12 +35,20 @@ from agentkit.tokens import count_messages, count_text
 
 @dataclass(kw_only=True)
 class Reply:
-    """A scripted reply with everything spelled out."""
+    """A scripted reply with everything spelled out.
+
+    Attributes:
+        prompt_tokens: the usage to report; default: counted from the request.
+        completion_tokens: the usage to report; default: counted from the reply.
+        cost_usd: the price to report for the call (LiteLLM prices no scripted model), for
+            testing cost budgets.
+    """
 
     text: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cost_usd: float = 0.0
 
 
 ReplyLike: TypeAlias = str | ToolCall | list[ToolCall] | dict[str, Any] | BaseModel | Reply
@@ -176,4 +184,5 @@ def _to_reply(value: ReplyLike, request: ModelRequest) -> Reply:
         completion_tokens=reply.completion_tokens
         if reply.completion_tokens is not None
         else count_text(completion_text) + 1,
+        cost_usd=reply.cost_usd,
     )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, inspect, select
 from sqlalchemy.exc import OperationalError
 
-from agentkit.store import tables
+import agentkit.store.tables as tables
 
 
 def _v1_initial(conn: Connection) -> None:

@@ -1,4 +1,4 @@
-"""Finding tools: built-in packs, installed plugins (entry points), `.py` files and folders.
+"""`load_tools`: tools from built-in packs, installed plugins (entry points), `.py` files, folders.
 
 A package plugs in tools by declaring an entry point in the group `agentkit.tools`:
 
@@ -29,9 +29,22 @@ from agentkit.tools import Tool, Toolset
 ENTRY_POINT_GROUP = "agentkit.tools"
 PACK_NAMES = ("files", "shell", "python", "http", "search")
 
+__all__ = ["ENTRY_POINT_GROUP", "installed_plugins", "load_tools", "packs_dir"]
 
-def load(reference: str | Path) -> Toolset:
-    """See `agentkit.tools.load_tools`."""
+
+def load_tools(reference: str | Path) -> Toolset:
+    """Tools from a built-in pack, an installed plugin, a `.py` file or a folder of them.
+
+    `reference` is tried in this order:
+
+    1. a built-in pack name: `files`, `shell`, `python`, `http`, `search`;
+    2. the name of an entry point in the group `agentkit.tools`, which installed packages declare
+       to plug in tools (see this module's docstring for what it may point at);
+    3. a path to a `.py` file, or to a folder whose `*.py` files (not starting with `_`) are loaded.
+
+    Every `Tool` a module defines at top level is taken. Raises `UserError` when nothing matches
+    and `ToolDefinitionError` when two of the tools share a name.
+    """
     text = str(reference)
     if text in PACK_NAMES:
         return _load_file(packs_dir() / f"{text}.py", f"agentkit_tools.{text}", f"pack {text!r}")
