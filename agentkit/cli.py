@@ -77,8 +77,8 @@ def run(
         list[str] | None,
         typer.Option(
             "--tools",
-            help="A built-in pack (files, shell, python, http, search), an installed plugin, "
-            "a .py file or a folder; repeatable. Default: files, shell, python.",
+            help="A built-in pack or installed plugin (see `agentkit tools list`), a .py file or "
+            "a folder; repeatable. Default: files, shell, python.",
         ),
     ] = None,
     db: DbOption = None,
@@ -390,8 +390,8 @@ def tools_list(
         typer.Option(
             "--tools",
             help=(
-                "Built-in pack (files, shell, python, http, search), installed plugin, .py file or "
-                "folder; repeatable. Default: files, shell, python."
+                "A built-in pack or installed plugin (listed at the end), a .py file or a folder; "
+                "repeatable. Default: files, shell, python."
             ),
         ),
     ] = None,
@@ -399,7 +399,7 @@ def tools_list(
 ) -> None:
     """List tools with their sources and signatures."""
     from agentkit import Toolset, load_tools
-    from agentkit.plugins import installed_plugins
+    from agentkit.plugins import builtin_packs, installed_plugins
 
     try:
         found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])
@@ -428,7 +428,11 @@ def tools_list(
     console = _console()
     console.print(table)
     plugins = ", ".join(installed_plugins()) or "none"
-    console.print(f"{len(rows)} tools; installed plugins: {plugins}", highlight=False)
+    packs = ", ".join(builtin_packs()) or "none"
+    console.print(
+        f"{len(rows)} tools; installed plugins: {plugins}; built-in packs: {packs}",
+        highlight=False,
+    )
 
 
 def main() -> None:

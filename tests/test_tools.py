@@ -356,7 +356,8 @@ def test_load_from_a_folder_skips_private_modules(tmp_path: Path) -> None:
 
 def test_loading_errors_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(
-        UserError, match=r"'nope' is neither a built-in pack \(files, shell, python"
+        # every built-in pack, from agentkit's own entry points (metadata keeps them sorted)
+        UserError, match=r"'nope' is neither a built-in pack \(files, http, python, search, shell\)"
     ):
         load_tools("nope")
     broken = tmp_path / "broken.py"
@@ -420,6 +421,18 @@ async def test_load_from_an_entry_point(
         load_tools("bad")
 
 
+def test_a_plugin_named_like_a_built_in_pack_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The packs are entry points like any plugin's, so a clash is found the same way.
+    _install_plugin(tmp_path, "files_clash", "files = files_clash", PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(UserError, match="two installed plugins are named 'files'.*"
+                       r"agentkit\._packs:files and files_clash; uninstall one"):
+        load_tools("files")
+    assert installed_plugins().count("files") == 1  # the clashing one; the pack is built in
+
+
 def test_an_unknown_name_lists_installed_plugins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -450,6 +463,7 @@ def test_cli_lists_names_sources_and_signatures(tmp_path: Path) -> None:
     )
     assert f"echo │ echo(text: string) │ {path}:echo" in lines
     assert lines[-1].startswith("2 tools; installed plugins: ")
+    assert lines[-1].endswith("; built-in packs: files, http, python, search, shell")
 
     as_json = CliRunner().invoke(app, ["tools", "list", "--json"])
     assert [row["name"] for row in json.loads(as_json.output)] == [
