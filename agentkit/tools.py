@@ -20,12 +20,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_type_hints, overload
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from agentkit._json_schema import schema_errors
+from agentkit._tool_schema import schema_problems, schema_validator
 from agentkit.errors import ToolDefinitionError, ToolRetry
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied"]
 DEFAULT_TIMEOUT = 60.0
@@ -65,8 +68,10 @@ class Tool:
     Attributes:
         parameters: the JSON Schema of the arguments, as sent to models.
         args_model: the Pydantic model arguments are validated with; None for `from_schema` tools,
-            whose arguments are checked against `parameters` instead.
+            whose arguments are checked against `parameters` instead (with `jsonschema`).
     """
+
+    _schema_validator: Validator  # `from_schema` tools only
 
     def __init__(
         self,
@@ -128,6 +133,7 @@ class Tool:
         )
         self.context_param, self.args_model = None, None
         self.parameters = {"type": "object", "properties": {}, **parameters}
+        self._schema_validator = schema_validator(self.parameters, name, source)
         return self
 
     def _setup(
@@ -212,8 +218,8 @@ class Tool:
             raise _InvalidArguments(f"not valid JSON ({e})") from e
         raw = {} if raw is None or raw == "" else raw
         if self.args_model is None:
-            if errors := schema_errors(raw, self.parameters):
-                raise _InvalidArguments("; ".join(errors))
+            if problems := schema_problems(self._schema_validator, raw):
+                raise _InvalidArguments("; ".join(problems))
             return dict(raw)
         try:
             args = self.args_model.model_validate(raw)

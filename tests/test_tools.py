@@ -302,6 +302,55 @@ def test_schema_tool_needs_an_object_schema() -> None:
         Tool.from_schema(lambda a: a, name="x", parameters={"type": "string"}, source="test")
 
 
+async def test_schema_check_is_full_json_schema(ctx: ToolContext) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "n": {"type": "integer", "minimum": 1},
+            "name": {"type": "string", "pattern": "^[a-z]+$"},
+            "pick": {"oneOf": [{"type": "integer"}, {"type": "number"}]},
+        },
+    }
+    checked = Tool.from_schema(lambda arguments: "fits", name="check", parameters=schema,
+                               source="test")
+    bad = await checked.run({"n": 0, "name": "Bob", "pick": 3}, ctx)
+    assert bad.status == "invalid"
+    for part in ("n: 0 is less than the minimum of 1",
+                 "name: 'Bob' does not match '^[a-z]+$'",
+                 "pick: 3 is valid under each of"):
+        assert part in bad.content
+
+
+async def test_a_remote_ref_is_not_fetched(
+    ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import urllib.request
+
+    fetched: list[object] = []
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: fetched.append(a))
+    schema = {"type": "object", "properties": {
+        "shape": {"$ref": "https://schemas.example.com/shape.json"}, "n": {"type": "integer"}}}
+    checked = Tool.from_schema(lambda arguments: "fits", name="check", parameters=schema,
+                               source="test")
+    assert (await checked.run({"shape": {"any": "thing"}, "n": 1}, ctx)).status == "ok"
+    bad = await checked.run({"shape": 3, "n": "x"}, ctx)
+    assert bad.content == (
+        "Invalid arguments for tool 'check': n: expected integer, got string. "
+        "Fix them and call again."
+    )
+    assert fetched == []  # left to the tool's owner, never fetched from the network
+
+
+def test_an_invalid_parameters_schema_raises_at_once() -> None:
+    with pytest.raises(ToolDefinitionError) as info:
+        Tool.from_schema(lambda a: a, name="x", source="server",
+                         parameters={"type": "object", "properties": {"n": {"type": "int"}}})
+    assert str(info.value).startswith(
+        "tool 'x' from 'server': its parameters schema is not valid JSON Schema: "
+    )
+    assert str(info.value).endswith("(at 'properties.n.type'); fix the schema")
+
+
 # --- toolsets ----------------------------------------------------------------------------------
 
 
