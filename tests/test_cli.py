@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from agentkit import StorageError, Store
 from agentkit.cli import app
 from tests.scripts import hello_agent
 
@@ -45,3 +47,21 @@ def test_runs_show_table_names_plan_and_answer(db: str, workspace: Path) -> None
     assert shown.exit_code == 0
     assert "plan v1" in shown.output and "Write hello.py" in shown.output
     assert "[2, 3, 5, 7, 11, 13, 17, 19, 23, 29]" in shown.output
+
+
+def test_errors_of_any_command_render_without_a_traceback(
+    db: str, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(db, workspace)
+    for args in (["runs", "show", "nope"], ["plans", "show", "nope"], ["replay", "nope"]):
+        mistake = CliRunner().invoke(app, [*args, "--db", db])
+        assert mistake.exit_code == 2, (args, mistake.output)  # a UserError: the user can fix it
+        assert mistake.output.startswith("error: ") and "'nope'" in mistake.output
+        assert "Traceback" not in mistake.output
+
+    def gone(self: Store, limit: int) -> list[object]:
+        raise StorageError("the database went away")
+
+    monkeypatch.setattr(Store, "list_runs", gone)
+    failure = CliRunner().invoke(app, ["runs", "list", "--db", db])
+    assert (failure.exit_code, failure.output) == (1, "error: the database went away\n")
