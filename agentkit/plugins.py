@@ -43,9 +43,9 @@ def load_tools(reference: str | Path) -> Toolset:
 
     `reference` is tried in this order:
 
-    1. the name of an entry point in the group `agentkit.tools`: a built-in pack (`files`,
-       `shell`, `python`, `http`, `search`, declared by agentkit itself) or a plugin another
-       installed package declares (see this module's docstring for what it may point at);
+    1. the name of an entry point in the group `agentkit.tools`: a built-in pack such as `files`
+       (agentkit's own entry points, see `builtin_packs()`) or a plugin another installed package
+       declares (see this module's docstring for what it may point at);
     2. a path to a `.py` file, or to a folder whose `*.py` files (not starting with `_`) are loaded.
 
     Every `Tool` a module defines at top level is taken. Raises `UserError` when nothing matches
