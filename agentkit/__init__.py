@@ -41,9 +41,10 @@ if TYPE_CHECKING:
         set_allow_model_requests,
     )
     from agentkit.planning.plan_file import load_plan
+    from agentkit.plugins import load_tools
     from agentkit.schema import Budget, Effort, Plan, PlanStep, RunResult, Subtask, Usage
     from agentkit.store import Store
-    from agentkit.tools import Tool, ToolContext, Toolset, load_tools, tool
+    from agentkit.tools import Tool, ToolContext, Toolset, tool
 
 # Public names, loaded on first use (PEP 562) so `import agentkit` stays fast.
 _WHERE = {
@@ -79,7 +80,7 @@ _WHERE = {
     'Tool': 'agentkit.tools',
     'ToolContext': 'agentkit.tools',
     'Toolset': 'agentkit.tools',
-    'load_tools': 'agentkit.tools',
+    'load_tools': 'agentkit.plugins',
     'tool': 'agentkit.tools',
     'load_plan': 'agentkit.planning.plan_file',
 }

@@ -60,6 +60,12 @@ class Agent:
         self.model = _model_name(model)
         self.roles = {role: _model_name(m) for role, m in (roles or {}).items()}
         self.aliases = {name: _model_name(m) for name, m in (aliases or {}).items()}
+        # The scripted models this agent was given live exactly as long as it does: the registry
+        # LiteLLM finds them through holds weak references only.
+        self._scripted = [
+            m for m in (model, *(roles or {}).values(), *(aliases or {}).values())
+            if isinstance(m, ScriptedBase)
+        ]
         self.tools = Toolset()
         for item in tools:
             self.tools.add(item)

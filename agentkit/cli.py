@@ -1,21 +1,38 @@
-"""The `agentkit` command: a thin shell over the public API."""
+"""The `agentkit` command: a thin shell over the public API.
+
+Commands let agentkit's errors propagate; `_Commands.invoke`, the one handler, prints them
+without a traceback and exits 2 for a `UserError` (the message says how to fix it), 1 otherwise.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from agentkit.errors import AgentkitError, UserError
 
 if TYPE_CHECKING:
     from agentkit.store import PlanVersion, RunRow
 
+
+class _Commands(TyperGroup):
+    """The command group of `agentkit`: every command, subcommands included, runs inside it."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click context (typer vendors click privately)
+        try:
+            return super().invoke(ctx)
+        except AgentkitError as e:
+            _fail(e)
+
+
 app = typer.Typer(
     name="agentkit",
+    cls=_Commands,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -47,7 +64,8 @@ def _console() -> Any:
     return Console()
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: AgentkitError) -> NoReturn:
+    """Print `error` on stderr, without a traceback, and exit 2 (user error) or 1."""
     from rich.console import Console
     from rich.markup import escape
 
@@ -80,8 +98,8 @@ def run(
         list[str] | None,
         typer.Option(
             "--tools",
-            help="A built-in pack (files, shell, python, http, search), an installed plugin, "
-            "a .py file or a folder; repeatable. Default: files, shell, python.",
+            help="A built-in pack or installed plugin (see `agentkit tools list`), a .py file or "
+            "a folder; repeatable. Default: files, shell, python.",
         ),
     ] = None,
     db: DbOption = None,
@@ -96,29 +114,25 @@ def run(
     from agentkit.cli_view import LiveView
     from agentkit.planning import plan_file
 
-    try:
-        saved = None
-        if plan is not None:
-            saved, saved_goal = plan_file.load(plan)
-            goal = goal or saved_goal
-        goal = goal or ""
-        budget = Budget(max_revisions=0) if frozen_plan else Budget()
-        if max_tokens is not None:
-            budget.max_tokens = max_tokens
-        if max_model_calls is not None:
-            budget.max_model_calls = max_model_calls
-        toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
-        agent = Agent(model, tools=toolsets, db=db, workspace=workspace, budget=budget)
-        if as_json:
-            result = agent.run_sync(goal, plan=saved)
-        else:
-            with LiveView(_console()) as view:
-                result = agent.run_sync(goal, plan=saved, on_event=view.on_event)
-        while result.status == "awaiting_approval" and not as_json:
-            result = agent.approve_sync(result.run_id, _ask(result.approvals))
-    except AgentkitError as e:
-        _fail(e)
-        return
+    saved = None
+    if plan is not None:
+        saved, saved_goal = plan_file.load(plan)
+        goal = goal or saved_goal
+    goal = goal or ""
+    budget = Budget(max_revisions=0) if frozen_plan else Budget()
+    if max_tokens is not None:
+        budget.max_tokens = max_tokens
+    if max_model_calls is not None:
+        budget.max_model_calls = max_model_calls
+    toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
+    agent = Agent(model, tools=toolsets, db=db, workspace=workspace, budget=budget)
+    if as_json:
+        result = agent.run_sync(goal, plan=saved)
+    else:
+        with LiveView(_console()) as view:
+            result = agent.run_sync(goal, plan=saved, on_event=view.on_event)
+    while result.status == "awaiting_approval" and not as_json:
+        result = agent.approve_sync(result.run_id, _ask(result.approvals))
     _show(result, as_json)
 
 
@@ -177,13 +191,9 @@ def approve(
     as_json: JsonOption = False,
 ) -> None:
     """Allow (or --deny) the tool calls a paused run waits on, and continue it."""
-    try:
-        agent, run = _agent_for(run_id, db, tools)
-        pending = agent.result(run.id).approvals
-        result = agent.approve_sync(run.id, _ask(pending) if ask else not deny)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    agent, run = _agent_for(run_id, db, tools)
+    pending = agent.result(run.id).approvals
+    result = agent.approve_sync(run.id, _ask(pending) if ask else not deny)
     _show(result, as_json)
 
 
@@ -193,12 +203,8 @@ def resume(
     as_json: JsonOption = False,
 ) -> None:
     """Continue a run whose process died, from its last checkpoint."""
-    try:
-        agent, run = _agent_for(run_id, db, tools, model)
-        result = agent.run_sync_resume(run.id)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    agent, run = _agent_for(run_id, db, tools, model)
+    result = agent.run_sync_resume(run.id)
     _show(result, as_json)
 
 
@@ -210,12 +216,8 @@ def fork(
     as_json: JsonOption = False,
 ) -> None:
     """Start a new run from a plan version of RUN and the work done up to it."""
-    try:
-        agent, run = _agent_for(run_id, db, tools, model)
-        result = agent.fork_sync(run.id, version)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    agent, run = _agent_for(run_id, db, tools, model)
+    result = agent.fork_sync(run.id, version)
     _show(result, as_json)
 
 
@@ -224,13 +226,9 @@ def replay(
     run_id: str, tools: ToolsOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
     """Re-run a recorded run from its record: zero model calls, no tool executed."""
-    try:
-        agent, run = _agent_for(run_id, db, tools)
-        result = agent.replay_sync(run.id)
-        same = event_log(agent.store, run.id) == event_log(agent.store, result.run_id)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    agent, run = _agent_for(run_id, db, tools)
+    result = agent.replay_sync(run.id)
+    same = event_log(agent.store, run.id) == event_log(agent.store, result.run_id)
     summary = {
         "original": run.id,
         "replay": result.run_id,
@@ -264,11 +262,7 @@ def runs_list(db: DbOption = None, limit: int = 20, as_json: JsonOption = False)
     """List recent runs."""
     from agentkit.store import Store
 
-    try:
-        rows = Store(db).list_runs(limit)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    rows = Store(db).list_runs(limit)
     if as_json:
         fields = ("id", "goal", "status", "model", "created_at")
         typer.echo(json.dumps([{k: getattr(r, k) for k in fields} for r in rows], indent=2))
@@ -284,12 +278,8 @@ def runs_show(run_id: str, db: DbOption = None, as_json: JsonOption = False) -> 
     from agentkit.cli_view import run_details
     from agentkit.store import Store
 
-    try:
-        store = Store(db)
-        details = run_details(store, run_id)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    store = Store(db)
+    details = run_details(store, run_id)
     if as_json:
         typer.echo(json.dumps(details, indent=2, default=str))
         return
@@ -310,12 +300,8 @@ def plans_show(
     from agentkit.store import Store
     from agentkit.store.records import to_dict
 
-    try:
-        store = Store(db)
-        entry = _plan_version(store, run_id, version)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    store = Store(db)
+    entry = _plan_version(store, run_id, version)
     if as_json:
         typer.echo(json.dumps(to_dict(entry), indent=2))
         return
@@ -330,12 +316,8 @@ def plans_diff(
     from agentkit.planning import plan_file
     from agentkit.store import Store
 
-    try:
-        store = Store(db)
-        old, new = _plan_version(store, run_id, a), _plan_version(store, run_id, b)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    store = Store(db)
+    old, new = _plan_version(store, run_id, a), _plan_version(store, run_id, b)
     changes = plan_file.diff(old.plan, new.plan)
     data = {**changes.model_dump(), "trigger": new.trigger, "reason": new.reason}
     if as_json:
@@ -359,14 +341,10 @@ def plans_export(
     from agentkit.planning import plan_file
     from agentkit.store import Store
 
-    try:
-        store = Store(db)
-        entry = _plan_version(store, run_id, version)
-        goal = store.get_run(run_id).goal
-        plan_file.export(entry.plan, goal, output)
-    except AgentkitError as e:
-        _fail(e)
-        return
+    store = Store(db)
+    entry = _plan_version(store, run_id, version)
+    goal = store.get_run(run_id).goal
+    plan_file.export(entry.plan, goal, output)
     typer.echo(f"wrote plan v{entry.version} of run {entry.run_id} to {output}")
 
 
@@ -393,8 +371,8 @@ def tools_list(
         typer.Option(
             "--tools",
             help=(
-                "Built-in pack (files, shell, python, http, search), installed plugin, .py file or "
-                "folder; repeatable. Default: files, shell, python."
+                "A built-in pack or installed plugin (listed at the end), a .py file or a folder; "
+                "repeatable. Default: files, shell, python."
             ),
         ),
     ] = None,
@@ -402,13 +380,9 @@ def tools_list(
 ) -> None:
     """List tools with their sources and signatures."""
     from agentkit import Toolset, load_tools
-    from agentkit._tool_loading import installed_plugins
+    from agentkit.plugins import builtin_packs, installed_plugins
 
-    try:
-        found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])
-    except AgentkitError as e:
-        _fail(e)
-        return
+    found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])
     rows = [
         {
             "name": t.name,
@@ -431,7 +405,11 @@ def tools_list(
     console = _console()
     console.print(table)
     plugins = ", ".join(installed_plugins()) or "none"
-    console.print(f"{len(rows)} tools; installed plugins: {plugins}", highlight=False)
+    packs = ", ".join(builtin_packs()) or "none"
+    console.print(
+        f"{len(rows)} tools; installed plugins: {plugins}; built-in packs: {packs}",
+        highlight=False,
+    )
 
 
 def main() -> None:

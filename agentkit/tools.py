@@ -3,7 +3,7 @@
 A tool's JSON Schema comes from its type hints (through Pydantic) and its description from its
 docstring; `Tool.from_schema` wraps a callable that comes with its own JSON Schema instead (as MCP
 tools do). Registration is explicit: tools are grouped in a `Toolset` given to an `Agent`. Loading
-tools from packs, files, folders and installed plugins lives in `agentkit._tool_loading`.
+tools from packs, files, folders and installed plugins (`load_tools`) lives in `agentkit.plugins`.
 
 Errors follow one policy (`Tool.run`): invalid arguments and exceptions go back to the model as the
 tool's result; a hung tool is stopped by its timeout; a developer's mistake (a duplicate name, an
@@ -19,13 +19,16 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_type_hints, overload
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from agentkit._json_schema import schema_errors
 from agentkit._tool_calls import ToolAborted, guarded, in_thread, within
+from agentkit._tool_schema import schema_problems, schema_validator
 from agentkit.errors import BudgetExceeded, ReplayDivergence, ToolDefinitionError, ToolRetry
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied"]
 # What a control tool's successful call does to its subtask (`finish`: done, `fail`: failed,
@@ -68,8 +71,10 @@ class Tool:
     Attributes:
         parameters: the JSON Schema of the arguments, as sent to models.
         args_model: the Pydantic model arguments are validated with; None for `from_schema` tools,
-            whose arguments are checked against `parameters` instead.
+            whose arguments are checked against `parameters` instead (with `jsonschema`).
     """
+
+    _schema_validator: Validator  # `from_schema` tools only
 
     def __init__(
         self,
@@ -133,6 +138,7 @@ class Tool:
         )
         self.context_param, self.args_model = None, None
         self.parameters = {"type": "object", "properties": {}, **parameters}
+        self._schema_validator = schema_validator(self.parameters, name, source)
         return self
 
     def _setup(
@@ -223,8 +229,8 @@ class Tool:
             raise _InvalidArguments(f"not valid JSON ({e})") from e
         raw = {} if raw is None or raw == "" else raw
         if self.args_model is None:
-            if errors := schema_errors(raw, self.parameters):
-                raise _InvalidArguments("; ".join(errors))
+            if problems := schema_problems(self._schema_validator, raw):
+                raise _InvalidArguments("; ".join(problems))
             return dict(raw)
         try:
             args = self.args_model.model_validate(raw)
@@ -304,24 +310,6 @@ class Toolset:
 
     def specs(self) -> list[dict[str, Any]]:
         return [t.spec() for t in self._tools.values()]
-
-
-def load_tools(reference: str | Path) -> Toolset:
-    """Tools from a built-in pack, an installed plugin, a `.py` file or a folder of them.
-
-    `reference` is tried in this order:
-
-    1. a built-in pack name: `files`, `shell`, `python`, `http`, `search`;
-    2. the name of an entry point in the group `agentkit.tools`, which installed packages declare
-       to plug in tools (see `agentkit._tool_loading` for what it may point at);
-    3. a path to a `.py` file, or to a folder whose `*.py` files (not starting with `_`) are loaded.
-
-    Every `Tool` a module defines at top level is taken. Raises `UserError` when nothing matches
-    and `ToolDefinitionError` when two of the tools share a name.
-    """
-    from agentkit._tool_loading import load
-
-    return load(reference)
 
 
 def _args_model(

@@ -190,7 +190,7 @@ async def agentkit_run(n: int, workdir: Path, *, checkpointer: str = "sqlite",
 
 
 async def litellm_replay(n: int, subtasks: int = 1) -> dict[str, Any]:
-    """The model client alone: the run's executor calls again, through `_litellm.acompletion`.
+    """The model client alone: the run's executor calls again, through `ModelClient.complete`.
 
     Starts from the first executor prompt and tool list the last `agentkit_run` sent, and grows
     the history exactly as the executor does (assistant tool call + tool result), one history
@@ -199,7 +199,7 @@ async def litellm_replay(n: int, subtasks: int = 1) -> dict[str, Any]:
     waits cost no CPU). Returns CPU seconds of all calls and the scripted model's share of it.
     """
     from agentkit import FunctionModel, ToolCall
-    from agentkit.models import ModelRequest, _litellm
+    from agentkit.models import ModelClient, ModelRequest
 
     count = 0
 
@@ -219,7 +219,10 @@ async def litellm_replay(n: int, subtasks: int = 1) -> dict[str, Any]:
         return value
 
     model.respond = timed_respond  # type: ignore[method-assign]
-    _litellm.litellm()
+    client = ModelClient(default=model.model_name)
+    warm_up = FunctionModel(lambda request: "ready")  # imports and sets up LiteLLM, untimed
+    await ModelClient(default=warm_up.model_name).complete(
+        ModelRequest(role="executor", messages=[{"role": "user", "content": "ready?"}]))
     base = _BASE or {"messages": [{"role": "user", "content": GOAL}], "tools": None}
     calls = 0
     await _drain_litellm()
@@ -227,7 +230,7 @@ async def litellm_replay(n: int, subtasks: int = 1) -> dict[str, Any]:
     for share in chunks(n, subtasks):
         messages = [dict(m) for m in base["messages"]]
         for _ in range(share + 1):
-            response = await _litellm.acompletion(model.model_name, ModelRequest(
+            response = await client.complete(ModelRequest(
                 role="executor", messages=list(messages), tools=base["tools"]))
             calls += 1
             messages.append(response.assistant_message())

@@ -7,7 +7,7 @@ is the process's peak RSS during the run (reset before each run).
 
 agentkit's step is split into the model client (LiteLLM's own overhead plus the scripted
 provider, measured by replaying the run's executor calls through
-`agentkit.models._litellm.acompletion` in isolation, same prompts and growing histories), the
+`agentkit.models.ModelClient.complete` in isolation, same prompts and growing histories), the
 tool body, and agentkit's own orchestration (total minus the two). agentkit caps a subtask at 12
 steps (calibration), so the 1-subtask runs raise the subtask's step limit in-process for the
 run (bench/_frameworks.py `steps_per_subtask`, no source change); the 12-subtask runs need only

@@ -1,8 +1,8 @@
 """Each budget kind stops a run cleanly: status `budget_exhausted`, a partial report, no lost
 record (every call the model received is a row, the event log ends with `run_finished`).
 
-LiteLLM prices no scripted model, so the cost test gives the scripted calls a price by wrapping
-the model layer's normalization (`_litellm._normalize`); the meter itself is also tested alone.
+LiteLLM prices no scripted model, so the cost test gives each scripted call a price with
+`Reply(cost_usd=...)`; the meter itself is also tested alone.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from agentkit import (
     Agent,
@@ -126,16 +127,20 @@ async def test_time_budget(db: str, workspace: Path, monkeypatch: pytest.MonkeyP
     assert len([r for r in notes.model.requests if r.role == "executor"]) == 3
 
 
-async def test_cost_budget(db: str, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from agentkit.models import _litellm
+def _priced(value: object, cost_usd: float) -> Reply:
+    """`value`, a scripted reply, as a `Reply` that reports `cost_usd` for its call."""
+    if isinstance(value, Reply):
+        return dataclasses.replace(value, cost_usd=cost_usd)
+    if isinstance(value, ToolCall):
+        return Reply(tool_calls=[value], cost_usd=cost_usd)
+    text = value.model_dump_json() if isinstance(value, BaseModel) else str(value)
+    return Reply(text=text, cost_usd=cost_usd)
 
-    normalize = _litellm._normalize
 
-    def priced(lib: Any, model: str, raw: Any, latency: float) -> Any:
-        return dataclasses.replace(normalize(lib, model, raw, latency), cost_usd=0.01)
-
-    monkeypatch.setattr(_litellm, "_normalize", priced)
+async def test_cost_budget(db: str, workspace: Path) -> None:
     notes = Notes()
+    script = notes.model.fn
+    notes.model.fn = lambda request: _priced(script(request), 0.01)
     run_id = await _run(notes, db, workspace, Budget(max_cost_usd=0.035))
     _check_stopped_cleanly(db, run_id, notes, "cost")
     assert Store(db).usage(run_id).cost_usd == pytest.approx(0.04)

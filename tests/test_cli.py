@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from agentkit import StorageError, Store
 from agentkit.cli import app
 from tests.scripts import hello_agent
 
@@ -68,3 +70,21 @@ def test_json_output_keeps_the_shape_of_the_stored_rows(db: str, workspace: Path
     assert list(plan) == ["run_id", "version", "plan", "trigger", "reason", "created_at"]
     assert (plan["version"], plan["trigger"]) == (1, "initial")
     assert [s["id"] for s in plan["plan"]["steps"]] == ["s1", "s2"]
+
+
+def test_errors_of_any_command_render_without_a_traceback(
+    db: str, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(db, workspace)
+    for args in (["runs", "show", "nope"], ["plans", "show", "nope"], ["replay", "nope"]):
+        mistake = CliRunner().invoke(app, [*args, "--db", db])
+        assert mistake.exit_code == 2, (args, mistake.output)  # a UserError: the user can fix it
+        assert mistake.output.startswith("error: ") and "'nope'" in mistake.output
+        assert "Traceback" not in mistake.output
+
+    def gone(self: Store, limit: int) -> list[object]:
+        raise StorageError("the database went away")
+
+    monkeypatch.setattr(Store, "list_runs", gone)
+    failure = CliRunner().invoke(app, ["runs", "list", "--db", db])
+    assert (failure.exit_code, failure.output) == (1, "error: the database went away\n")

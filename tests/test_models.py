@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from pathlib import Path
 
-from agentkit import Agent, Budget, FunctionModel, ModelRequest, ScriptedModel, load_tools
+import pytest
+
+from agentkit import (
+    Agent,
+    Budget,
+    FunctionModel,
+    ModelConfigError,
+    ModelRequest,
+    Plan,
+    PlanStep,
+    ScriptedModel,
+    ToolCall,
+    load_tools,
+)
+from agentkit.models import ModelClient, check_model
 from agentkit.store import Store
 from tests.scripts import HELLO_PLAN, hello_agent, hello_primes
 
@@ -69,3 +85,70 @@ async def test_scripted_model_reports_its_exhaustion(db: str, workspace: Path) -
     result = await agent.run(GOAL)
     assert result.status == "failed"
     assert "has no reply left" in (result.subtasks[0].result or "")
+
+
+# --- scripted models belong to the agent that holds them ----------------------------------------
+
+
+def _answering_as(label: str) -> FunctionModel:
+    """A model that plans one step, finishes it with `label` and answers with `label`."""
+    plan = Plan(strategy="Say who answers.", steps=[PlanStep(
+        id="s1", title="Say who you are", instructions="Say who you are.",
+        success_criteria="a name was said", difficulty="easy")])
+
+    def script(request: ModelRequest) -> object:
+        if request.role == "strategist":
+            return plan
+        if request.role == "finalizer":
+            return f"answer from {label}"
+        return ToolCall(name="finish", arguments={"result": f"I am {label}"})
+
+    return FunctionModel(script)
+
+
+async def test_two_agents_in_one_process_each_use_their_own_model(
+    db: str, workspace: Path
+) -> None:
+    # Only the agents hold their models: the registry LiteLLM looks them up in is weak.
+    first = Agent(_answering_as("A"), db=db, workspace=workspace)
+    second = Agent(_answering_as("B"), db=db, workspace=workspace)
+    gc.collect()
+    a, b = await asyncio.gather(first.run("Who are you?"), second.run("Who are you?"))
+
+    assert (a.status, a.answer, a.subtasks[0].result) == ("completed", "answer from A", "I am A")
+    assert (b.status, b.answer, b.subtasks[0].result) == ("completed", "answer from B", "I am B")
+    store = Store(db)
+    assert {c.model for c in store.get_model_calls(a.run_id)} == {first.model}
+    assert {c.model for c in store.get_model_calls(b.run_id)} == {second.model}
+    assert first.model != second.model
+
+
+def test_a_second_live_model_under_a_taken_name_is_refused(workspace: Path) -> None:
+    first = FunctionModel(lambda request: "one", name="shared-name")
+    with pytest.raises(ModelConfigError) as refused:
+        ScriptedModel(["two"], name="shared-name")
+    assert str(refused.value) == (
+        "a scripted model named 'shared-name' already exists in this process (FunctionModel); "
+        "give this one another name (name=...) or none for a fresh one, or drop the first "
+        "(every agent and variable holding it) before reusing its name"
+    )
+    agent = Agent(first, workspace=workspace)
+    del first
+    gc.collect()
+    with pytest.raises(ModelConfigError, match="'shared-name' already exists"):
+        FunctionModel(lambda request: "two", name="shared-name")  # the agent still holds it
+    assert agent.model == "scripted/shared-name"
+
+
+async def test_a_dropped_model_frees_its_name() -> None:
+    first = FunctionModel(lambda request: "one", name="reused-name")
+    request = ModelRequest(role="executor", messages=[{"role": "user", "content": "hi"}])
+    assert (await ModelClient(default=first.model_name).complete(request)).text == "one"
+    del first
+    gc.collect()
+    with pytest.raises(ModelConfigError, match="no scripted model named 'reused-name'"):
+        check_model("scripted/reused-name")
+
+    second = ScriptedModel(["two"], name="reused-name")
+    assert (await ModelClient(default=second.model_name).complete(request)).text == "two"
+    assert second.requests == [request]

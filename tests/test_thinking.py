@@ -101,7 +101,8 @@ async def test_failed_samples_are_dropped_and_all_failing_is_a_model_error() -> 
             raise RuntimeError("sampler down")
         return "Answer: 7"
 
-    thought = await think_parallel(client_for(FunctionModel(flaky), []), "q", n=4)
+    flaky_model = FunctionModel(flaky)  # held here: the client knows it by name only
+    thought = await think_parallel(client_for(flaky_model, []), "q", n=4)
     assert thought.answer == "7" and len(thought.samples) == 2 and thought.agreement == 1.0
 
     def down(request: ModelRequest) -> str:
@@ -109,8 +110,9 @@ async def test_failed_samples_are_dropped_and_all_failing_is_a_model_error() -> 
 
     from agentkit import ModelError
 
+    down_model = FunctionModel(down)
     with pytest.raises(ModelError, match="no usable sample out of 3"):
-        await think_parallel(client_for(FunctionModel(down), []), "q", n=3)
+        await think_parallel(client_for(down_model, []), "q", n=3)
 
 
 async def test_think_parallel_rejects_bad_settings() -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from agentkit import Tool, ToolContext, Toolset, load_tools
-from agentkit._tool_loading import packs_dir
+from agentkit import Tool, ToolContext, Toolset, UserError, load_tools
+from agentkit.plugins import ENTRY_POINT_GROUP, builtin_packs, installed_plugins, packs_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +53,26 @@ def test_each_pack_loads_by_name() -> None:
     assert pack("http").names == ["fetch_url"]
     assert pack("search").names == ["search_docs"]
     assert packs_dir() == ROOT / "tools"  # a checkout uses its own tools/, not an installed copy
+
+
+def test_the_packs_are_agentkits_own_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import entry_points
+
+    import agentkit.plugins
+
+    declared = {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)
+                if ep.dist is not None and ep.dist.name == "agentkit"}
+    assert declared == {name: f"agentkit._packs:{name}" for name in
+                        ("files", "shell", "python", "http", "search")}
+    assert builtin_packs() == sorted(declared)
+    assert not set(declared) & set(installed_plugins())
+    assert {p.stem for p in packs_dir().glob("[!_]*.py")} == set(declared)  # a file each
+
+    # No other list of names: without the entry points, no pack is found.
+    monkeypatch.setattr(agentkit.plugins, "entry_points", lambda **_: [])
+    with pytest.raises(UserError, match=r"built-in pack \(none registered: agentkit's "
+                       "'agentkit.tools' entry points are missing; install it"):
+        load_tools("files")
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -375,10 +395,12 @@ def test_packs_load_from_a_built_wheel(tmp_path: Path) -> None:
     for name in ("files", "shell", "python", "http", "search"):
         assert f"agentkit_tools/{name}.py" in names
     assert not any(n.startswith("tools/") for n in names)
+    (entry_points,) = (site / n for n in names if n.endswith(".dist-info/entry_points.txt"))
+    assert "[agentkit.tools]\nfiles = agentkit._packs:files\n" in entry_points.read_text()
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "import json, agentkit\n"
-        "from agentkit._tool_loading import packs_dir\n"
+        "from agentkit.plugins import packs_dir\n"
         "tools = agentkit.Toolset([agentkit.load_tools(p) for p in "
         "('files', 'shell', 'python', 'http', 'search')])\n"
         "print(json.dumps([agentkit.__file__, str(packs_dir()), tools.names, "

@@ -25,8 +25,7 @@ from agentkit import (
     load_tools,
     tool,
 )
-from agentkit._json_schema import schema_errors
-from agentkit._tool_loading import installed_plugins
+from agentkit.plugins import installed_plugins
 from agentkit.store import Store
 from tests.scripts import single_tool_step
 
@@ -286,7 +285,7 @@ async def test_schema_tool_checks_arguments_then_calls_with_a_dict(ctx: ToolCont
     assert "arguments: expected object, got array" in not_object.content
 
 
-def test_schema_check_covers_type_unions_and_any_of() -> None:
+async def test_schema_check_covers_type_unions_and_any_of(ctx: ToolContext) -> None:
     schema = {
         "type": "object",
         "properties": {
@@ -294,15 +293,75 @@ def test_schema_check_covers_type_unions_and_any_of() -> None:
             "v": {"anyOf": [{"type": "string"}, {"type": "boolean"}]},
         },
     }
-    assert schema_errors({"n": None, "v": True}, schema) == []
-    assert schema_errors({"n": 2.0, "v": "x"}, schema) == []
-    assert schema_errors({"n": True}, schema) == ["n: expected integer or null, got boolean"]
-    assert schema_errors({"v": 3}, schema) == ["v: 3 matches none of the allowed shapes"]
+    checked = Tool.from_schema(lambda arguments: "fits", name="check", parameters=schema,
+                               source="test")
+
+    async def problems(arguments: dict[str, object]) -> list[str]:
+        """The argument errors the model is shown, one per problem; empty when it fits."""
+        result = await checked.run(arguments, ctx)
+        if result.status == "ok":
+            return []
+        shown = result.content.removeprefix("Invalid arguments for tool 'check': ")
+        return shown.removesuffix(". Fix them and call again.").split("; ")
+
+    assert await problems({"n": None, "v": True}) == []
+    assert await problems({"n": 2.0, "v": "x"}) == []
+    assert await problems({"n": True}) == ["n: expected integer or null, got boolean"]
+    assert await problems({"v": 3}) == ["v: 3 matches none of the allowed shapes"]
 
 
 def test_schema_tool_needs_an_object_schema() -> None:
     with pytest.raises(ToolDefinitionError, match="must be an object"):
         Tool.from_schema(lambda a: a, name="x", parameters={"type": "string"}, source="test")
+
+
+async def test_schema_check_is_full_json_schema(ctx: ToolContext) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "n": {"type": "integer", "minimum": 1},
+            "name": {"type": "string", "pattern": "^[a-z]+$"},
+            "pick": {"oneOf": [{"type": "integer"}, {"type": "number"}]},
+        },
+    }
+    checked = Tool.from_schema(lambda arguments: "fits", name="check", parameters=schema,
+                               source="test")
+    bad = await checked.run({"n": 0, "name": "Bob", "pick": 3}, ctx)
+    assert bad.status == "invalid"
+    for part in ("n: 0 is less than the minimum of 1",
+                 "name: 'Bob' does not match '^[a-z]+$'",
+                 "pick: 3 is valid under each of"):
+        assert part in bad.content
+
+
+async def test_a_remote_ref_is_not_fetched(
+    ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import urllib.request
+
+    fetched: list[object] = []
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: fetched.append(a))
+    schema = {"type": "object", "properties": {
+        "shape": {"$ref": "https://schemas.example.com/shape.json"}, "n": {"type": "integer"}}}
+    checked = Tool.from_schema(lambda arguments: "fits", name="check", parameters=schema,
+                               source="test")
+    assert (await checked.run({"shape": {"any": "thing"}, "n": 1}, ctx)).status == "ok"
+    bad = await checked.run({"shape": 3, "n": "x"}, ctx)
+    assert bad.content == (
+        "Invalid arguments for tool 'check': n: expected integer, got string. "
+        "Fix them and call again."
+    )
+    assert fetched == []  # left to the tool's owner, never fetched from the network
+
+
+def test_an_invalid_parameters_schema_raises_at_once() -> None:
+    with pytest.raises(ToolDefinitionError) as info:
+        Tool.from_schema(lambda a: a, name="x", source="server",
+                         parameters={"type": "object", "properties": {"n": {"type": "int"}}})
+    assert str(info.value).startswith(
+        "tool 'x' from 'server': its parameters schema is not valid JSON Schema: "
+    )
+    assert str(info.value).endswith("(at 'properties.n.type'); fix the schema")
 
 
 # --- toolsets ----------------------------------------------------------------------------------
@@ -359,7 +418,8 @@ def test_load_from_a_folder_skips_private_modules(tmp_path: Path) -> None:
 
 def test_loading_errors_are_user_errors(tmp_path: Path) -> None:
     with pytest.raises(
-        UserError, match=r"'nope' is neither a built-in pack \(files, shell, python"
+        # every built-in pack, from agentkit's own entry points (metadata keeps them sorted)
+        UserError, match=r"'nope' is neither a built-in pack \(files, http, python, search, shell\)"
     ):
         load_tools("nope")
     broken = tmp_path / "broken.py"
@@ -423,6 +483,18 @@ async def test_load_from_an_entry_point(
         load_tools("bad")
 
 
+def test_a_plugin_named_like_a_built_in_pack_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The packs are entry points like any plugin's, so a clash is found the same way.
+    _install_plugin(tmp_path, "files_clash", "files = files_clash", PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(UserError, match="two installed plugins are named 'files'.*"
+                       r"agentkit\._packs:files and files_clash; uninstall one"):
+        load_tools("files")
+    assert installed_plugins().count("files") == 1  # the clashing one; the pack is built in
+
+
 def test_an_unknown_name_lists_installed_plugins(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -453,6 +525,7 @@ def test_cli_lists_names_sources_and_signatures(tmp_path: Path) -> None:
     )
     assert f"echo │ echo(text: string) │ {path}:echo" in lines
     assert lines[-1].startswith("2 tools; installed plugins: ")
+    assert lines[-1].endswith("; built-in packs: files, http, python, search, shell")
 
     as_json = CliRunner().invoke(app, ["tools", "list", "--json"])
     assert [row["name"] for row in json.loads(as_json.output)] == [

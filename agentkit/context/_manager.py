@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentkit.context import _messages as msgs
+import agentkit.context._messages as msgs
 from agentkit.context._accounting import TokenCounter
 from agentkit.context._summary import (
     MERGE_SYSTEM,

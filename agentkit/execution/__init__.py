@@ -1,0 +1,10 @@
+"""The execution layer: the executor's tool loop, its toolbox (control, thinking and recall
+tools), thinking, and the finalizer.
+
+Each module is imported where it is used (`from agentkit.execution import thinking`), so
+importing the package loads none of them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["executor", "finalizer", "thinking", "toolbox"]

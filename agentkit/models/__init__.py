@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
+# `_litellm` imports LiteLLM itself only at the first call that needs it, so importing these
+# costs nothing; `agentkit.models` is the door, `_litellm` the room behind it.
+from agentkit.models._litellm import check_model, context_window, supports_reasoning
 from agentkit.models.base import ModelRequest, ModelResponse, ToolCall
 from agentkit.models.client import CallHooks, ModelClient, NoHooks, Tally
 from agentkit.models.guard import allow_model_requests, set_allow_model_requests
 from agentkit.models.scripted import FunctionModel, Reply, ScriptedModel
 
 DEFAULT_MODEL = "local/smollm2"
-
-
-def check_model(model: str) -> None:
-    """Raise `ModelConfigError` now if `model` cannot be called (unknown, no key, no extra)."""
-    from agentkit.models import _litellm
-
-    _litellm.check_model(model)
-
-
-def context_window(model: str) -> int | None:
-    """How many input tokens `model` takes, or None when unknown (scripted models)."""
-    from agentkit.models import _litellm
-
-    return _litellm.context_window(model)
-
-
-def supports_reasoning(model: str) -> bool:
-    """Whether `model` takes reasoning controls (LiteLLM's `reasoning_effort`)."""
-    from agentkit.models import _litellm
-
-    return _litellm.supports_reasoning(model)
 
 
 __all__ = [

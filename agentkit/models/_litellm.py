@@ -12,9 +12,14 @@ import os
 import time
 from typing import Any
 
+import agentkit.models.guard as guard
+import agentkit.models.local as local
+import agentkit.models.scripted as scripted
 from agentkit.errors import ModelConfigError, ModelError
-from agentkit.models import guard, local, scripted
 from agentkit.models.base import ModelRequest, ModelResponse, ToolCall
+
+# Where an offline provider's reply (a scripted `Reply.cost_usd`) leaves its price for `_normalize`.
+_OFFLINE_COST = "agentkit_cost_usd"
 
 
 @functools.cache
@@ -62,6 +67,7 @@ def _handler_classes(lib: Any) -> dict[str, type]:
                 ],
                 prompt_tokens=reply.prompt_tokens or 0,
                 completion_tokens=reply.completion_tokens or 0,
+                cost_usd=reply.cost_usd,
             )
 
     class LocalHandler(CustomLLM):
@@ -116,6 +122,7 @@ def _fill(
     prompt_tokens: int,
     completion_tokens: int,
     finish_reason: str | None = None,
+    cost_usd: float = 0.0,
 ) -> Any:
     from litellm.types.utils import ChatCompletionMessageToolCall, Function
 
@@ -136,6 +143,7 @@ def _fill(
         completion_tokens=completion_tokens,
         total_tokens=prompt_tokens + completion_tokens,
     )
+    response._hidden_params[_OFFLINE_COST] = cost_usd  # LiteLLM prices no offline model
     return response
 
 
@@ -267,7 +275,7 @@ def _normalize(lib: Any, model: str, raw: Any, latency: float) -> ModelResponse:
         call_id = call["id"] if isinstance(call, dict) else call.id
         calls.append(ToolCall(name=name, arguments=args or "{}", id=call_id or ""))
     usage = getattr(raw, "usage", None)
-    cost = 0.0
+    cost = float((getattr(raw, "_hidden_params", None) or {}).get(_OFFLINE_COST, 0.0))
     if model.split("/", 1)[0] not in guard.OFFLINE_PROVIDERS:
         try:
             cost = float(lib.completion_cost(completion_response=raw) or 0.0)

@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from agentkit.errors import StructuredOutputError
+from agentkit.models._litellm import acompletion
 from agentkit.models.base import ModelRequest, ModelResponse
 from agentkit.schema import Role
 
@@ -107,14 +108,12 @@ class ModelClient:
         return self.aliases.get(name, name)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        from agentkit.models import _litellm
-
         model = self.model_for(request.role, request.model)
         if (served := self.hooks.serve(request, model)) is not None:
             return served
         self.hooks.check()
         try:
-            response = await _litellm.acompletion(model, request)
+            response = await acompletion(model, request)
         except BaseException as e:  # cancelled too: the call was made, and it is over
             self.hooks.record(request, model, None, f"{type(e).__name__}: {e}")
             raise

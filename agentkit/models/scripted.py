@@ -7,6 +7,10 @@ same `litellm.acompletion` path as a hosted model. A reply may be:
 - a `ToolCall` or a list of them;
 - a `dict` or a Pydantic model: the structured answer, sent as JSON;
 - a `Reply`, for full control (text, tool calls, reported usage).
+
+LiteLLM reaches a scripted model by its name, through a process-wide table of weak references:
+the model lives as long as the code (usually the `Agent`) holding it, and two live models never
+share a name, so two agents in one process never answer with each other's model.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import inspect
 import itertools
 import json
 import threading
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,29 +35,49 @@ from agentkit.tokens import count_messages, count_text
 
 @dataclass(kw_only=True)
 class Reply:
-    """A scripted reply with everything spelled out."""
+    """A scripted reply with everything spelled out.
+
+    Attributes:
+        prompt_tokens: the usage to report; default: counted from the request.
+        completion_tokens: the usage to report; default: counted from the reply.
+        cost_usd: the price to report for the call (LiteLLM prices no scripted model), for
+            testing cost budgets.
+    """
 
     text: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    cost_usd: float = 0.0
 
 
 ReplyLike: TypeAlias = str | ToolCall | list[ToolCall] | dict[str, Any] | BaseModel | Reply
 ReplyFunction: TypeAlias = Callable[[ModelRequest], ReplyLike | Awaitable[ReplyLike]]
 
-_registry: dict[str, ScriptedBase] = {}
+# Weak: the table never keeps a model alive; its owner (an Agent, a test) does.
+_registry: weakref.WeakValueDictionary[str, ScriptedBase] = weakref.WeakValueDictionary()
 _registry_lock = threading.Lock()
 _counter = itertools.count(1)
 
 
 class ScriptedBase:
-    """Common part of the scripted models: a name under the `scripted` provider, and a log."""
+    """Common part of the scripted models: a name under the `scripted` provider, and a log.
+
+    Raises:
+        ModelConfigError: another live scripted model already has this name.
+    """
 
     def __init__(self, name: str | None) -> None:
-        self.name = name or f"{type(self).__name__.lower()}-{next(_counter)}"
         self.requests: list[ModelRequest] = []
         with _registry_lock:
+            self.name = name or _free_name(type(self).__name__.lower())
+            if (taken := _registry.get(self.name)) is not None:
+                raise ModelConfigError(
+                    f"a scripted model named {self.name!r} already exists in this process "
+                    f"({type(taken).__name__}); give this one another name (name=...) or none "
+                    "for a fresh one, or drop the first (every agent and variable holding it) "
+                    "before reusing its name"
+                )
             _registry[self.name] = self
 
     @property
@@ -108,13 +133,21 @@ class ScriptedModel(ScriptedBase):
         return entry
 
 
+def _free_name(prefix: str) -> str:
+    """`functionmodel-3`: the next numbered name no live model has (call under the lock)."""
+    while (name := f"{prefix}-{next(_counter)}") in _registry:
+        pass
+    return name
+
+
 def lookup(name: str) -> ScriptedBase:
     with _registry_lock:
         model = _registry.get(name)
     if model is None:
         raise ModelConfigError(
             f"no scripted model named {name!r} exists in this process; create it with "
-            "FunctionModel(fn) or ScriptedModel([...]) and pass the object (or its .model_name)"
+            "FunctionModel(fn) or ScriptedModel([...]) and pass the object (or its .model_name) "
+            "while something (an Agent given the object, a variable) keeps it alive"
         )
     return model
 
@@ -151,4 +184,5 @@ def _to_reply(value: ReplyLike, request: ModelRequest) -> Reply:
         completion_tokens=reply.completion_tokens
         if reply.completion_tokens is not None
         else count_text(completion_text) + 1,
+        cost_usd=reply.cost_usd,
     )

@@ -11,8 +11,9 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import agentkit.store._postgresql as _postgresql
+import agentkit.store._sqlite as _sqlite
 from agentkit.errors import StorageConfigError
-from agentkit.store import _postgresql, _sqlite
 
 # How memory search ranks documents: SQLite's FTS5 (BM25), PostgreSQL's tsvector (ts_rank), or
 # LIKE term counting where neither is there.

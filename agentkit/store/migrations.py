@@ -14,8 +14,9 @@ from typing import NoReturn
 
 from sqlalchemy import Connection, insert, inspect, select
 
+import agentkit.store._search as _search
+import agentkit.store.tables as tables
 from agentkit.errors import StorageConfigError
-from agentkit.store import _search, tables
 from agentkit.store.dialect import Dialect
 
 

@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, CursorResult, RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+import agentkit.store._search as _search
+import agentkit.store.database as database
+import agentkit.store.migrations as migrations
 from agentkit.errors import StorageError, UserError
 from agentkit.schema import Plan, RunStatus, Subtask, Usage
-from agentkit.store import _search, database, migrations
 from agentkit.store.dialect import dialect_for
 from agentkit.store.records import (
     EventRow,

@@ -1,4 +1,4 @@
-"""Finding tools: built-in packs, installed plugins (entry points), `.py` files and folders.
+"""`load_tools`: tools from built-in packs, installed plugins (entry points), `.py` files, folders.
 
 A package plugs in tools by declaring an entry point in the group `agentkit.tools`:
 
@@ -11,6 +11,11 @@ after which `load_tools("weather")` (or `agentkit run --tools weather`) loads it
 may be a `Tool`, a `Toolset`, a module (its top-level tools are taken), or a function taking no
 arguments that returns one of those or an iterable of tools (a factory, for tools needing setup).
 Nothing is loaded at import: a plugin's code runs only when its name is asked for.
+
+The built-in packs (`files`, `shell`, …, in the top-level `tools/` folder) come through the same
+door: agentkit's own pyproject declares them in this group (`files = "agentkit._packs:files"`),
+so those entry points are the one list of their names. They differ from a third-party plugin only
+in their label: `pack 'files'` instead of `plugin 'weather' (agentkit_weather:tools)`.
 """
 
 from __future__ import annotations
@@ -27,14 +32,26 @@ from agentkit.errors import UserError
 from agentkit.tools import Tool, Toolset
 
 ENTRY_POINT_GROUP = "agentkit.tools"
-PACK_NAMES = ("files", "shell", "python", "http", "search")
+# The distribution whose entry points are the built-in packs.
+DISTRIBUTION = "agentkit"
+
+__all__ = ["ENTRY_POINT_GROUP", "builtin_packs", "installed_plugins", "load_tools", "packs_dir"]
 
 
-def load(reference: str | Path) -> Toolset:
-    """See `agentkit.tools.load_tools`."""
+def load_tools(reference: str | Path) -> Toolset:
+    """Tools from a built-in pack, an installed plugin, a `.py` file or a folder of them.
+
+    `reference` is tried in this order:
+
+    1. the name of an entry point in the group `agentkit.tools`: a built-in pack such as `files`
+       (agentkit's own entry points, see `builtin_packs()`) or a plugin another installed package
+       declares (see this module's docstring for what it may point at);
+    2. a path to a `.py` file, or to a folder whose `*.py` files (not starting with `_`) are loaded.
+
+    Every `Tool` a module defines at top level is taken. Raises `UserError` when nothing matches
+    and `ToolDefinitionError` when two of the tools share a name.
+    """
     text = str(reference)
-    if text in PACK_NAMES:
-        return _load_file(packs_dir() / f"{text}.py", f"agentkit_tools.{text}", f"pack {text!r}")
     if _looks_like_name(text) and (found := _entry_point(text)) is not None:
         return _load_entry_point(found)
     path = Path(text).expanduser()
@@ -46,16 +63,27 @@ def load(reference: str | Path) -> Toolset:
         return tools
     if path.suffix == ".py" and path.is_file():
         return _load_file(path, None, None)
+    packs = ", ".join(builtin_packs()) or (
+        f"none registered: agentkit's {ENTRY_POINT_GROUP!r} entry points are missing; install it "
+        "(`make install` in a checkout)"
+    )
     plugins = ", ".join(installed_plugins()) or "none installed"
     raise UserError(
-        f"tools {text!r} is neither a built-in pack ({', '.join(PACK_NAMES)}), an installed "
+        f"tools {text!r} is neither a built-in pack ({packs}), an installed "
         f"plugin ({plugins}), a .py file nor a folder of them; check the spelling or the path"
     )
 
 
+def builtin_packs() -> list[str]:
+    """Names of the built-in packs: agentkit's own entry points in the `agentkit.tools` group."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP) if _is_builtin(ep)})
+
+
 def installed_plugins() -> list[str]:
-    """Names of the entry points in the `agentkit.tools` group, sorted."""
-    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+    """Names of the other installed packages' entry points in the `agentkit.tools` group."""
+    return sorted(
+        {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP) if not _is_builtin(ep)}
+    )
 
 
 def packs_dir() -> Path:
@@ -77,6 +105,21 @@ def packs_dir() -> Path:
     )
 
 
+def pack_file(name: str) -> Path | None:
+    """`<packs_dir()>/<name>.py`, the file of the built-in pack `name`, or None if there is none."""
+    path = packs_dir() / f"{name}.py"
+    return path if not name.startswith("_") and path.is_file() else None
+
+
+def load_pack(path: Path) -> Toolset:
+    """The tools of a built-in pack's file (see `agentkit._packs`)."""
+    return _load_file(path, f"agentkit_tools.{path.stem}", f"pack {path.stem!r}")
+
+
+def _is_builtin(ep: EntryPoint) -> bool:
+    return ep.dist is not None and ep.dist.name == DISTRIBUTION
+
+
 def _looks_like_name(text: str) -> bool:
     return "/" not in text and "\\" not in text and not text.endswith(".py")
 
@@ -93,7 +136,7 @@ def _entry_point(name: str) -> EntryPoint | None:
 
 
 def _load_entry_point(ep: EntryPoint) -> Toolset:
-    source = f"plugin {ep.name!r} ({ep.value})"
+    source = f"pack {ep.name!r}" if _is_builtin(ep) else f"plugin {ep.name!r} ({ep.value})"
     try:
         loaded = ep.load()
     except Exception as e:
