@@ -25,6 +25,7 @@ from agentkit.execution import executor, toolbox
 from agentkit.planning import decomposer, lifecycle, monitor, strategist
 from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
+from agentkit.schema import Plan
 from agentkit.tokens import count_tools
 
 
@@ -70,31 +71,12 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
     ctx = runtime.context
     revising = state.get("plan_version", 0) > 0
     try:
-        if ctx.initial_plan is not None and not revising:
-            plan, trigger = ctx.initial_plan, ctx.initial_trigger
-            reason = "loaded from a plan file" if trigger == "plan_file" else f"{trigger} of a run"
-        elif not revising:
-            plan = await strategist.first_plan(
-                ctx.client, ctx.goal, tool_names=ctx.tools.names, budget_note=ctx.meter.left_note()
-            )
-            trigger, reason = "initial", "first plan"
-        else:
-            current = ctx.store.get_plan(ctx.run_id)
-            assert current is not None  # a revision follows a persisted plan
-            reason = state.get("reason") or "revision"
-            subtasks = ctx.store.get_subtasks(ctx.run_id)
-            plan = await strategist.revise(
-                ctx.client, ctx.goal, plan=current.plan,
-                ledger=Ledger.from_subtasks(subtasks, facts=ctx.store.get_facts(ctx.run_id)),
-                reason=reason, tool_names=ctx.tools.names, budget_note=ctx.meter.left_note(),
-            )
-            plan = strategist.carry_over(current.plan, plan, subtasks)
-            trigger = state.get("trigger") or "failure"
+        plan, trigger, reason = await (_revised(ctx, state) if revising else _first_plan(ctx))
     except BudgetExceeded as e:
         return {"stop": e.kind, "reason": str(e)}
     except (ModelError, ValueError) as e:
         return {"failure": f"the strategist's plan is unusable: {e}", "reason": str(e)}
-    version = ctx.store.add_plan_version(ctx.run_id, plan, trigger=trigger, reason=reason)
+    version = ctx.records.add_plan(plan, trigger=trigger, reason=reason)
     ctx.emit(
         "plan", {"version": version, "trigger": trigger, "reason": reason,
                  "steps": [s.id for s in plan.steps]},
@@ -103,23 +85,48 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
             "trigger": trigger if revising else ""}
 
 
+async def _first_plan(ctx: RunContext) -> tuple[Plan, str, str]:
+    """The first plan, its trigger and reason: a saved plan, or the strategist's."""
+    if ctx.initial_plan is not None:
+        trigger = ctx.initial_trigger
+        reason = "loaded from a plan file" if trigger == "plan_file" else f"{trigger} of a run"
+        return ctx.initial_plan, trigger, reason
+    plan = await strategist.first_plan(
+        ctx.client, ctx.goal, tool_names=ctx.tools.names, budget_note=ctx.meter.left_note())
+    return plan, "initial", "first plan"
+
+
+async def _revised(ctx: RunContext, state: RunState) -> tuple[Plan, str, str]:
+    """The strategist's revision of the current plan, keeping the work done."""
+    current = ctx.records.plan()
+    assert current is not None  # a revision follows a persisted plan
+    reason = state.get("reason") or "revision"
+    subtasks = ctx.records.subtasks()
+    plan = await strategist.revise(
+        ctx.client, ctx.goal, plan=current.plan,
+        ledger=Ledger.from_subtasks(subtasks, facts=ctx.records.facts()),
+        reason=reason, tool_names=ctx.tools.names, budget_note=ctx.meter.left_note(),
+    )
+    kept = strategist.carry_over(current.plan, plan, subtasks)
+    return kept, state.get("trigger") or "failure", reason
+
+
 def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     version = state["plan_version"]
-    found = ctx.store.get_plan(ctx.run_id, version)
+    found = ctx.records.plan(version)
     assert found is not None  # the strategist just stored it
-    existing = ctx.store.get_subtasks(ctx.run_id)
+    existing = ctx.records.subtasks()
     superseded = {}
     for old in existing:
-        if old.status == "pending" and old.plan_version < version:
-            old.status = "skipped"  # its step is planned again under the new version
-            ctx.store.update_subtask(ctx.run_id, old)
+        if lifecycle.supersede(old, version):
+            ctx.records.update_subtask(old)
             superseded[old.id] = old.status
     created = decomposer.decompose(
         found.plan, version, budget=ctx.budget, existing=existing, goal=ctx.goal,
         tools_tokens=decomposer.DEFAULT_TOOLS_TOKENS + count_tools(ctx.tools.specs()),
     )
-    ctx.store.save_subtasks(ctx.run_id, created)
+    ctx.records.save_subtasks(created)
     for s in created:
         ctx.emit(
             "subtask", {"id": s.id, "step": s.step_id, "title": s.title,
@@ -131,7 +138,7 @@ def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, A
 
 def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    subtasks = ctx.store.get_subtasks(ctx.run_id)
+    subtasks = ctx.records.subtasks()
     done = sum(s.status == "done" for s in subtasks)
     progressed = done > state.get("done_count", 0)
     stalls = 0 if progressed or state.get("action") != "dispatch" else state.get("stalls", 0) + 1
@@ -168,7 +175,7 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
 def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
     if not failed:
         return {}
-    calls = ctx.store.get_tool_calls(ctx.run_id)
+    calls = ctx.records.tool_calls()
     found = {}
     for subtask in failed:
         mine = [(c.name, c.arguments) for c in calls
@@ -193,20 +200,20 @@ def route(state: RunState) -> list[Send] | Literal["strategist", "finalizer"]:
 
 async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
-    subtask = ctx.store.get_subtask(ctx.run_id, state["subtask_id"])
+    subtask = ctx.records.subtask(state["subtask_id"])
     if lifecycle.is_finished(subtask):  # before a crash whose checkpoint missed it
         return {"statuses": {subtask.id: subtask.status}}
-    found = ctx.store.get_plan(ctx.run_id, state["plan_version"])
+    found = ctx.records.plan(state["plan_version"])
     assert found is not None
     lifecycle.start(subtask, lambda: _ledger_for(ctx, subtask).render())
-    ctx.store.update_subtask(ctx.run_id, subtask)
+    ctx.records.update_subtask(subtask)
     ctx.emit("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
     messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "")
     try:
         outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,
                                          call_tool=ctx.call_tool, context=ctx.context)
     except BudgetExceeded as e:
-        ctx.store.update_subtask(ctx.run_id, lifecycle.stop(subtask))
+        ctx.records.update_subtask(lifecycle.stop(subtask))
         ctx.emit("subtask_stopped", {"id": subtask.id, "reason": str(e)}, subtask_id=subtask.id)
         return {"statuses": {subtask.id: "pending"}, "stop": e.kind}
     except ModelError as e:
@@ -214,7 +221,7 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
     else:
         lifecycle.finish(subtask, outcome.status, outcome.result,
                          contradiction=outcome.contradiction)
-    ctx.store.update_subtask(ctx.run_id, subtask)
+    ctx.records.update_subtask(subtask)
     ctx.emit(
         "subtask_finished", {"id": subtask.id, "status": subtask.status, "result": subtask.result},
         subtask_id=subtask.id,
@@ -253,10 +260,10 @@ async def pending_interrupts(graph: Any, config: RunnableConfig) -> list[dict[st
 def _ledger_for(ctx: RunContext, subtask: Any) -> Ledger:
     """The ledger an executor sees: done and failed work, facts, and the summaries of earlier
     work that match this subtask (the context manager's memory, searched by its text)."""
-    hits = ctx.store.search_memory(ctx.run_id, f"{subtask.title} {subtask.instructions}", limit=3)
+    hits = ctx.records.search_memory(f"{subtask.title} {subtask.instructions}", limit=3)
     notes = [h.text for h in hits if h.kind == "summary"]
-    return Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id),
-                                facts=ctx.store.get_facts(ctx.run_id), notes=notes)
+    return Ledger.from_subtasks(ctx.records.subtasks(),
+                                facts=ctx.records.facts(), notes=notes)
 
 
 async def finalizer_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -264,7 +271,7 @@ async def finalizer_node(state: RunState, runtime: Runtime[RunContext]) -> dict[
 
     ctx = runtime.context
     status, answer, error = await finalize(ctx, state)
-    ctx.store.finish_run(ctx.run_id, status, answer=answer, error=error)
+    ctx.records.finish(status, answer=answer, error=error)
     ctx.emit("run_finished", {"status": status, "error": error})
     return {"action": "done"}
 

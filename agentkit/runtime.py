@@ -23,7 +23,7 @@ from agentkit.errors import BudgetExceeded
 from agentkit.events import Emitter, EventKind, EventListener
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Budget, Plan, Usage
-from agentkit.store import RunStore
+from agentkit.store import RunRecord, RunStore
 from agentkit.store.journal import Journal
 from agentkit.tools import ToolContext, ToolResult, Toolset
 
@@ -114,6 +114,7 @@ class RunContext:
     initial_plan: Plan | None = None
     initial_trigger: str = "plan_file"
     max_prompt_tokens: int | None = None
+    records: RunRecord = field(init=False)
     meter: Meter = field(init=False)
     events: Emitter = field(init=False)
     client: ModelClient = field(init=False)
@@ -122,7 +123,8 @@ class RunContext:
     def __post_init__(self) -> None:
         if (self.mode == "fresh") != (self.journal is None):
             raise ValueError(f"a {self.mode!r} run needs a journal exactly when it is not fresh")
-        self.meter = Meter(budget=self.budget, usage=self.store.usage(self.run_id))
+        self.records = self.store.run(self.run_id)
+        self.meter = Meter(budget=self.budget, usage=self.records.usage())
         self.events = Emitter(log=self.store, run_id=self.run_id, listener=self.listener)
         self.client = self.models.with_hooks(self)
         self.context = ContextManager(store=self.store, client=self.client, run_id=self.run_id,
@@ -172,8 +174,8 @@ class RunContext:
         """Record a model call with its event, and count it."""
         tokens = 0 if response is None else response.prompt_tokens + response.completion_tokens
         data = {"role": request.role, "model": model, "tokens": tokens, "error": error}
-        self.store.record_model_call(
-            self.run_id, subtask_id=request.subtask_id, role=request.role, model=model,
+        self.records.record_model_call(
+            subtask_id=request.subtask_id, role=request.role, model=model,
             request=request.record(),
             response=None if response is None else response.assistant_message(),
             error=error,
@@ -245,8 +247,8 @@ class RunContext:
 
     def _record_tool(self, subtask_id: str, call: ToolCall, result: ToolResult) -> None:
         data = {"name": call.name, "status": result.status}
-        self.store.record_tool_call(
-            self.run_id, subtask_id=subtask_id, call_id=call.id, name=call.name,
+        self.records.record_tool_call(
+            subtask_id=subtask_id, call_id=call.id, name=call.name,
             arguments=call.arguments_json(), result=result.content, status=result.status,
             latency_ms=result.latency_ms, event=("tool_call", data, subtask_id),
         )

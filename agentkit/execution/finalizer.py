@@ -19,7 +19,7 @@ def report(ledger: Ledger, headline: str) -> str:
 
 async def finalize(ctx: RunContext, state: Any) -> tuple[RunStatus, str | None, str | None]:
     """Return (status, answer, error) for the run's end."""
-    ledger = Ledger.from_subtasks(ctx.store.get_subtasks(ctx.run_id))
+    ledger = Ledger.from_subtasks(ctx.records.subtasks())
     if state.get("failure"):
         return "failed", report(ledger, "The run failed."), state["failure"]
     if state.get("stop"):
@@ -45,9 +45,9 @@ async def finalize(ctx: RunContext, state: Any) -> tuple[RunStatus, str | None, 
 
 
 def _all_steps_done(ctx: RunContext) -> bool:
-    found = ctx.store.get_plan(ctx.run_id)
+    found = ctx.records.plan()
     if found is None:
         return False
-    done = {step for s in ctx.store.get_subtasks(ctx.run_id)
+    done = {step for s in ctx.records.subtasks()
             if s.status == "done" and s.completes_step for step in s.steps}
     return all(step.id in done for step in found.plan.steps)

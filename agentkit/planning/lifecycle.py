@@ -2,8 +2,9 @@
 
 ```
 pending ─► running ─┬─► done | failed     (the executor's outcome, or a model error)
-   ▲                └─► pending           (a spent budget stopped it: it runs again on resume)
-   └── a later attempt (after a revision) starts again from pending
+   │   ▲            └─► pending           (a spent budget stopped it: it runs again on resume)
+   │   └── a later attempt (after a revision) starts again from pending
+   └─► skipped                            (a revision planned its step again)
 ```
 
 A subtask that is `running` when its node starts was cut off (a crash, or a pause for approval):
@@ -51,3 +52,12 @@ def stop(subtask: Subtask) -> Subtask:
     """A spent budget cut the attempt off: not judged, it can run again when the run resumes."""
     subtask.status = "pending"
     return subtask
+
+
+def supersede(subtask: Subtask, version: int) -> bool:
+    """Skip a pending subtask of an older plan version, whose step plan `version` plans again;
+    True when it changed."""
+    if subtask.status != "pending" or subtask.plan_version >= version:
+        return False
+    subtask.status = "skipped"
+    return True
