@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from agentkit.schema import RunResult
+from agentkit.schema import Plan, RunResult
 from agentkit.store import PlanVersion, RunRow, Store
 from agentkit.store.records import to_dict
 
@@ -134,11 +134,8 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
     console.print(f"[bold]run {run['id']}[/] · {run['status']} · {run['model']}")
     console.print(f"goal: {run['goal']}", highlight=False)
     if d["plan"]:
-        console.print(
-            f"\n[bold]plan v{d['plan_version']}[/]: {d['plan']['strategy']}", highlight=False
-        )
-        for step in d["plan"]["steps"]:
-            console.print(f"  {step['id']}. {step['title']}", highlight=False)
+        console.print(f"\n[bold]plan v{d['plan_version']}[/]")
+        _print_plan_text(console, Plan.model_validate(d["plan"]).render())
     table = Table(title="subtasks", show_edge=False)
     for column in ("id", "step", "status", "result"):
         table.add_column(column)
@@ -171,11 +168,9 @@ def print_plan(console: Console, entry: PlanVersion) -> None:
     console.print(
         f"[bold]plan v{entry.version}[/] ({entry.trigger}): {entry.reason}", highlight=False
     )
-    console.print(f"strategy: {plan.strategy}", highlight=False)
-    for step in plan.steps:
-        deps = f" (after {', '.join(step.depends_on)})" if step.depends_on else ""
-        console.print(
-            f"  {step.id}. {step.title}{deps} [{step.difficulty}]", highlight=False
-        )
-    for note in plan.failed_approaches:
-        console.print(f"  [dim]{note}[/]", highlight=False)
+    _print_plan_text(console, plan.render(details=True))
+
+
+def _print_plan_text(console: Console, text: str) -> None:
+    for line in text.splitlines():
+        console.print(f"  {line}", highlight=False, markup=False)
