@@ -75,33 +75,41 @@ def _fail(error: AgentkitError) -> NoReturn:
     raise typer.Exit(2 if isinstance(error, UserError) else 1)
 
 
+GoalArgument = Annotated[
+    str | None,
+    typer.Argument(
+        help="What the agent should achieve (optional with --plan when the file has a goal)."
+    ),
+]
+PlanOption = Annotated[
+    Path | None,
+    typer.Option("--plan", help="Run this saved plan file instead of asking for a first plan."),
+]
+FrozenOption = Annotated[
+    bool, typer.Option("--frozen-plan", help="With --plan: never revise the plan.")
+]
+RunModelOption = Annotated[
+    str, typer.Option(help="LiteLLM model string, passed through unchanged.")
+]
+WorkspaceOption = Annotated[Path, typer.Option(help="Folder the tools work in.")]
+RunToolsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--tools",
+        help="A built-in pack or installed plugin (see `agentkit tools list`), a .py file or "
+        "a folder; repeatable. Default: files, shell, python.",
+    ),
+]
+
+
 @app.command()
 def run(
-    goal: Annotated[
-        str | None,
-        typer.Argument(
-            help="What the agent should achieve (optional with --plan when the file has a goal)."
-        ),
-    ] = None,
-    plan: Annotated[
-        Path | None,
-        typer.Option("--plan", help="Run this saved plan file instead of asking for a first plan."),
-    ] = None,
-    frozen_plan: Annotated[
-        bool, typer.Option("--frozen-plan", help="With --plan: never revise the plan.")
-    ] = False,
-    model: Annotated[
-        str, typer.Option(help="LiteLLM model string, passed through unchanged.")
-    ] = "local/smollm2",
-    workspace: Annotated[Path, typer.Option(help="Folder the tools work in.")] = Path("."),
-    tools: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--tools",
-            help="A built-in pack or installed plugin (see `agentkit tools list`), a .py file or "
-            "a folder; repeatable. Default: files, shell, python.",
-        ),
-    ] = None,
+    goal: GoalArgument = None,
+    plan: PlanOption = None,
+    frozen_plan: FrozenOption = False,
+    model: RunModelOption = "local/smollm2",
+    workspace: WorkspaceOption = Path("."),
+    tools: RunToolsOption = None,
     db: DbOption = None,
     max_tokens: Annotated[int | None, typer.Option(help="Token budget of the run.")] = None,
     max_model_calls: Annotated[
@@ -118,19 +126,16 @@ def run(
     if plan is not None:
         saved, saved_goal = plan_file.load(plan)
         goal = goal or saved_goal
-    goal = goal or ""
-    budget = Budget(max_revisions=0) if frozen_plan else Budget()
-    if max_tokens is not None:
-        budget.max_tokens = max_tokens
-    if max_model_calls is not None:
-        budget.max_model_calls = max_model_calls
+    limits = {"max_tokens": max_tokens, "max_model_calls": max_model_calls}
+    budget = Budget(**{"max_revisions": 0} if frozen_plan else {},
+                    **{k: v for k, v in limits.items() if v is not None})
     toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
     agent = Agent(model, tools=toolsets, db=db, workspace=workspace, budget=budget)
     if as_json:
-        result = agent.run_sync(goal, plan=saved)
+        result = agent.run_sync(goal or "", plan=saved)
     else:
         with LiveView(_console()) as view:
-            result = agent.run_sync(goal, plan=saved, on_event=view.on_event)
+            result = agent.run_sync(goal or "", plan=saved, on_event=view.on_event)
     while result.status == "awaiting_approval" and not as_json:
         result = agent.approve_sync(result.run_id, _ask(result.approvals))
     _show(result, as_json)

@@ -91,3 +91,15 @@ def test_each_dependency_has_one_home() -> None:
         rel = path.relative_to(ROOT).as_posix()
         for dep in _imports(path) & homes.keys():
             assert rel.startswith(homes[dep]), f"{rel} imports {dep}; only {homes[dep]} may"
+
+
+def test_every_function_of_the_package_is_at_most_60_lines() -> None:
+    root = Path(agentkit.__file__).parent
+    long = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 60:
+                    long.append(f"{path.relative_to(root)}:{node.lineno} {node.name} ({lines})")
+    assert not long, "functions over 60 lines: " + ", ".join(long)
