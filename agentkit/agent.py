@@ -271,7 +271,7 @@ class Agent:
 
     async def _drive(self, ctx: RunContext, *, decisions: dict[str, bool] | None = None) -> None:
         """Run the graph for `ctx` until it ends, fails or pauses for approval."""
-        from agentkit.graph import builder, pending_interrupts, resume_with, run_config
+        from agentkit.graph import advance, builder, resume_with, run_config
 
         store, run_id = self.store, ctx.run_id
         config = run_config(run_id, max_concurrency=self.max_concurrency)
@@ -283,10 +283,7 @@ class Agent:
             else:
                 graph_input = None if started else {"run_id": run_id}
             try:
-                # "sync": each step's checkpoint is on disk before the next step starts, so a
-                # kill -9 loses at most the step in flight.
-                await graph.ainvoke(graph_input, config, context=ctx, durability="sync")
-                waiting = await pending_interrupts(graph, config)
+                waiting = await advance(graph, graph_input, config, ctx)
             except BaseException as e:
                 status: RunStatus = "interrupted" if isinstance(
                     e, asyncio.CancelledError | KeyboardInterrupt) else "failed"

@@ -26,6 +26,7 @@ EventKind = Literal[
     "approval_requested",
     "approval_given",
     "resumed",
+    "dispatch_repaired",  # a resumed checkpoint had nothing to run: the monitor decided again
     "forked",
     "run_finished",
 ]

@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send, interrupt
 
-from agentkit.errors import BudgetExceeded, ModelError
+from agentkit.errors import BudgetExceeded, ModelError, RunError
 from agentkit.execution import executor, toolbox
 from agentkit.planning import decomposer, lifecycle, monitor, strategist
 from agentkit.planning.ledger import Ledger
@@ -250,6 +250,33 @@ def run_config(run_id: str, *, max_concurrency: int) -> RunnableConfig:
         "max_concurrency": max_concurrency,
         "recursion_limit": 10_000,
     }
+
+
+async def advance(graph: Any, graph_input: Any, config: RunnableConfig,
+                  ctx: RunContext) -> list[dict[str, Any]]:
+    """Run the graph until it ends or pauses; return the approvals it waits on.
+
+    A checkpoint with nothing left to run for a run that has not finished (a lost write of the
+    node that dispatched the next) is sent back to the monitor once, which dispatches from the
+    records; if that does not move it either, the run fails with the reason.
+    """
+    # "sync": each step's checkpoint is on disk before the next step starts, so a kill -9 loses
+    # at most the step in flight.
+    await graph.ainvoke(graph_input, config, context=ctx, durability="sync")
+    waiting = await pending_interrupts(graph, config)
+    if waiting or ctx.records.row().status != "running":
+        return waiting
+    ctx.emit("dispatch_repaired", {"reason": "the checkpoint had nothing left to run, but the "
+                                             "run had not finished; the monitor decides again"})
+    await graph.aupdate_state(config, None, as_node="decomposer")
+    await graph.ainvoke(None, config, context=ctx, durability="sync")
+    waiting = await pending_interrupts(graph, config)
+    if not waiting and ctx.records.row().status == "running":
+        raise RunError(
+            f"run {ctx.run_id!r} cannot go on: its checkpoint has nothing left to run and the "
+            "monitor dispatched nothing; fork it from its plan (agentkit fork) to continue"
+        )
+    return waiting
 
 
 async def pending_interrupts(graph: Any, config: RunnableConfig) -> list[dict[str, Any]]:

@@ -40,7 +40,8 @@ def pragmas(dbapi_conn: Any, _record: Any) -> None:
 async def open_checkpointer(url: str) -> AsyncIterator[Any]:
     """LangGraph's async SQLite saver on the run database's file."""
     import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from agentkit.store._sqlite_saver import AtomicSqliteSaver
 
     # Autocommit: the saver's write transaction must not stay open across an `await`, or a
     # synchronous write of the store in the same event loop waits on it and deadlocks.
@@ -48,7 +49,7 @@ async def open_checkpointer(url: str) -> AsyncIterator[Any]:
     try:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA busy_timeout=30000")
-        saver = AsyncSqliteSaver(conn)
+        saver = AtomicSqliteSaver(conn)
         await saver.setup()
         yield saver
     finally:
