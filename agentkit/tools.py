@@ -35,6 +35,7 @@ ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied"]
 # `report_contradiction`: failed with a contradiction that revises the plan).
 SubtaskEnd = Literal["done", "failed", "contradiction"]
 DEFAULT_TIMEOUT = 60.0
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -190,7 +191,8 @@ class Tool:
         started = time.perf_counter()
         status, content = await self._run(arguments, ctx)
         return ToolResult(
-            status=status, content=content, latency_ms=(time.perf_counter() - started) * 1000
+            status=status, content=valid_text(content),
+            latency_ms=(time.perf_counter() - started) * 1000,
         )
 
     async def _run(
@@ -379,6 +381,16 @@ def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
             elif current and line.strip():
                 args[current] += " " + line.strip()
     return summary, args
+
+
+def valid_text(text: str) -> str:
+    """`text` as valid Unicode: lone surrogates (a non-UTF-8 file name, bytes decoded with
+    `surrogateescape`) become U+FFFD, so the output can be stored and sent to a model."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def _render(value: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from agentkit.context._accounting import TokenCounter
 from agentkit.context._manager import ContextManager, load_summaries
+from agentkit.context._pages import PAGE_CHARS, first_page
 from agentkit.context._recall import recall_text
 from agentkit.context._summary import Fact, FailedAttempt, Summary
 from agentkit.errors import ContextOverflow
@@ -17,10 +18,12 @@ from agentkit.errors import ContextOverflow
 __all__ = [
     "ContextManager",
     "ContextOverflow",
+    "PAGE_CHARS",
     "FailedAttempt",
     "Fact",
     "Summary",
     "TokenCounter",
+    "first_page",
     "load_summaries",
     "recall_text",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from agentkit.context import ContextManager
+from agentkit.context import ContextManager, first_page
 from agentkit.execution import toolbox
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Subtask
@@ -98,7 +98,7 @@ async def execute(
                 status, text, contradiction = end
                 return Outcome(status=status, result=text, steps=step, tokens=tally.tokens,
                                contradiction=contradiction)
-            messages.append(_tool_message(call, result, max_tool_errors - errors))
+            messages.append(_tool_message(subtask, call, result, max_tool_errors - errors))
         if tally.tokens > effort.budget_tokens:
             return Outcome(status="failed", steps=step, tokens=tally.tokens, result=(
                 f"used {tally.tokens} tokens, over the subtask budget of {effort.budget_tokens}"))
@@ -145,8 +145,11 @@ def _verdict(
     return ("done" if end == "done" else "failed"), result.content, contradiction
 
 
-def _tool_message(call: ToolCall, result: ToolResult, errors_left: int) -> dict[str, Any]:
-    content = result.content
+def _tool_message(
+    subtask: Subtask, call: ToolCall, result: ToolResult, errors_left: int
+) -> dict[str, Any]:
+    # A long output enters the conversation as its first page; `recall` gives the others.
+    content = first_page(result.content, call_id=call.id, subtask_id=subtask.id)
     if result.status in _ERROR_STATUSES:
         content += f"\n({errors_left} more tool error(s) in a row and this subtask fails.)"
     return {"role": "tool", "tool_call_id": call.id, "content": content}
