@@ -33,9 +33,9 @@ bench: install
 # Exit code 3 means the tiny model did not complete the goal; the run is still recorded.
 demo: install
 	mkdir -p ws
-	$(VENV)/bin/agentkit run "$(GOAL)" --workspace ws --db ws/.agentkit/runs.db \
+	$(VENV)/bin/agentkit run "$(GOAL)" --workspace ws --db .agentkit/demo.db \
 		--max-model-calls 30; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]
-	$(VENV)/bin/agentkit runs list --db ws/.agentkit/runs.db --limit 1
+	$(VENV)/bin/agentkit runs list --db .agentkit/demo.db --limit 1
 
 clean:
 	rm -rf $(VENV) ws dist build
