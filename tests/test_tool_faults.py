@@ -96,3 +96,23 @@ print(result.status)
     calls = Store(db).get_tool_calls(Store(db).list_runs()[0].id)
     assert [(c.name, c.status) for c in calls] == [("never_returns", "timeout"),
                                                          ("finish", "ok")]
+
+
+async def test_grep_with_a_catastrophic_pattern_stops_at_its_deadline(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agentkit import load_tools
+
+    (workspace / "a.txt").write_text("a" * 40 + "!\n")
+    grep = load_tools("files").get("grep")
+    assert grep is not None
+    monkeypatch.setitem(grep.function.__globals__, "GREP_SECONDS", 0.5)
+    ctx = ToolContext(workspace=workspace)
+    # The example: linear on grep's engine, where Python's `re` backtracks for minutes.
+    assert (await grep.run({"pattern": "(a+)+$"}, ctx)).content == "[]"
+    started = time.monotonic()
+    result = await grep.run({"pattern": "(a|aa)+$"}, ctx)  # exponential on any backtracker
+    assert result.status == "error" and "catastrophic backtracking" in result.content
+    assert time.monotonic() - started < 2
+    found = await grep.run({"pattern": "a+!"}, ctx)
+    assert found.content == '["a.txt:1: ' + "a" * 40 + '!"]'

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import re
+import time
+from typing import Any
+
+import regex
 
 from agentkit.errors import ToolRetry
 from agentkit.tools import ToolContext, tool
 
 MAX_READ = 20_000
+# A grep gives up after this long; its patterns run on the `regex` engine, under this deadline.
+GREP_SECONDS = 5.0
 
 
 @tool(idempotent=True)
@@ -97,13 +102,14 @@ def grep(pattern: str, ctx: ToolContext, path: str = ".") -> list[str]:
         path: a file or folder relative to the workspace.
     """
     try:
-        regex = re.compile(pattern)
-    except re.error as e:
+        compiled = regex.compile(pattern)
+    except regex.error as e:
         raise ToolRetry(f"pattern {pattern!r} is not a valid regular expression: {e}") from e
     root = ctx.resolve(".")
     target = ctx.resolve(path)
     files = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file())
     hits: list[str] = []
+    deadline = time.monotonic() + GREP_SECONDS
     for file in files:
         if not file.resolve().is_relative_to(root):
             continue
@@ -112,8 +118,22 @@ def grep(pattern: str, ctx: ToolContext, path: str = ".") -> list[str]:
         except (UnicodeDecodeError, OSError):
             continue
         for number, line in enumerate(lines, start=1):
-            if regex.search(line):
+            if _matches(compiled, pattern, line, deadline):
                 hits.append(f"{file.relative_to(root)}:{number}: {line[:200]}")
                 if len(hits) >= 200:
                     return hits
     return hits
+
+
+def _matches(compiled: Any, pattern: str, line: str, deadline: float) -> bool:
+    """Whether `line` matches, within the search's deadline. The `regex` engine releases the
+    interpreter lock (`concurrent=True`) and stops at its timeout, so a catastrophic pattern such
+    as `(a+)+$` cannot freeze the agent."""
+    try:
+        return compiled.search(line, concurrent=True,
+                               timeout=max(0.001, deadline - time.monotonic())) is not None
+    except TimeoutError:
+        raise ToolRetry(
+            f"pattern {pattern!r} took over {GREP_SECONDS:g}s (catastrophic backtracking?); "
+            "use a simpler pattern, e.g. without nested repetition like (a+)+"
+        ) from None
