@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentkit.errors import UserError
+from agentkit.errors import ProviderUnavailable, UserError
 from agentkit.events import EventListener
 from agentkit.execution import toolbox
 from agentkit.models import DEFAULT_MODEL, ModelClient, check_model
@@ -284,6 +284,9 @@ class Agent:
                 graph_input = None if started else {"run_id": run_id}
             try:
                 waiting = await advance(graph, graph_input, config, ctx)
+            except ProviderUnavailable as e:  # resumable: `agentkit resume` continues it
+                store.finish_run(run_id, "interrupted", answer=None, error=str(e))
+                return
             except BaseException as e:
                 status: RunStatus = "interrupted" if isinstance(
                     e, asyncio.CancelledError | KeyboardInterrupt) else "failed"

@@ -12,6 +12,8 @@ AgentkitError
 │   │   ├── StructuredOutputError   a structured answer did not validate, even after one retry
 │   │   └── ContextOverflow         a prompt over budget even after every compaction tier
 │   ├── BudgetExceeded        a budget (tokens, cost, calls, time) is spent
+│   ├── ProviderUnavailable   the provider kept failing (429, 5xx, timeouts) after retries:
+│   │                         the run is interrupted, and resumable
 │   ├── StorageError          the database failed while the run was going
 │   └── ReplayDivergence      a replayed run asked for something its record does not hold
 └── ModelRequestsBlocked      a hosted model was called while model requests are disallowed (tests)
@@ -78,6 +80,11 @@ class BudgetExceeded(RunError):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
+
+
+class ProviderUnavailable(RunError):
+    """The model provider stayed unavailable (rate limits, server errors, timeouts) after
+    retries. Not the subtask's fault: the run stops as `interrupted` and can be resumed."""
 
 
 class StorageError(RunError):

@@ -20,12 +20,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Command, Send, interrupt
 
-from agentkit.errors import BudgetExceeded, ModelError, RunError
+from agentkit.errors import BudgetExceeded, ModelError, ProviderUnavailable, RunError
 from agentkit.execution import executor, toolbox
 from agentkit.planning import decomposer, lifecycle, monitor, strategist
 from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
-from agentkit.schema import Plan
+from agentkit.schema import Plan, Subtask
 from agentkit.tokens import count_tools
 
 
@@ -213,9 +213,11 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
         outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,
                                          call_tool=ctx.call_tool, context=ctx.context)
     except BudgetExceeded as e:
-        ctx.records.update_subtask(lifecycle.stop(subtask))
-        ctx.emit("subtask_stopped", {"id": subtask.id, "reason": str(e)}, subtask_id=subtask.id)
+        _stopped(ctx, subtask, str(e))
         return {"statuses": {subtask.id: "pending"}, "stop": e.kind}
+    except ProviderUnavailable as e:  # not the subtask's fault: the run is interrupted
+        _stopped(ctx, subtask, str(e))
+        raise
     except ModelError as e:
         lifecycle.finish(subtask, "failed", f"model error: {e}")
     else:
@@ -227,6 +229,12 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
         subtask_id=subtask.id,
     )
     return {"statuses": {subtask.id: subtask.status}}
+
+
+def _stopped(ctx: RunContext, subtask: Subtask, reason: str) -> None:
+    """Cut off, not judged: the subtask runs again when the run goes on."""
+    ctx.records.update_subtask(lifecycle.stop(subtask))
+    ctx.emit("subtask_stopped", {"id": subtask.id, "reason": reason}, subtask_id=subtask.id)
 
 
 def ask_approval(request: dict[str, Any]) -> bool:

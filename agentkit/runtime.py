@@ -63,13 +63,16 @@ class Meter:
         if (hit := self.exhausted()) is not None:
             raise BudgetExceeded(*hit)
 
-    def reserve_model_call(self) -> None:
-        """Check the budget before a model call, counting the calls already under way."""
+    def reserve_model_call(self) -> float | None:
+        """Check the budget before a model call, counting the calls already under way; return
+        the seconds left of the time budget (None without one)."""
         u = self.usage
         pending = u.model_copy(update={"model_calls": u.model_calls + self.in_flight})
-        if (hit := self.budget.exhausted(pending, self.elapsed())) is not None:
+        elapsed = self.elapsed()
+        if (hit := self.budget.exhausted(pending, elapsed)) is not None:
             raise BudgetExceeded(*hit)
         self.in_flight += 1
+        return None if self.budget.max_seconds is None else self.budget.max_seconds - elapsed
 
     def left_note(self) -> str:
         """What is left of the budget, for prompts."""
@@ -159,8 +162,8 @@ class RunContext:
             self._record_model(request, model, served, None, reserved=False)
         return served
 
-    def check(self) -> None:
-        self.meter.reserve_model_call()
+    def check(self) -> float | None:
+        return self.meter.reserve_model_call()
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None

@@ -25,7 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from agentkit._tool_calls import ToolAborted, guarded, in_thread, within
 from agentkit._tool_schema import schema_problems, schema_validator
-from agentkit.errors import BudgetExceeded, ReplayDivergence, ToolDefinitionError, ToolRetry
+from agentkit.errors import (
+    BudgetExceeded,
+    ProviderUnavailable,
+    ReplayDivergence,
+    ToolDefinitionError,
+    ToolRetry,
+)
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -214,8 +220,8 @@ class Tool:
             )
         except ToolRetry as e:
             return "error", e.message
-        except (BudgetExceeded, ReplayDivergence):
-            raise  # the run's limits and its replay stop the run, not just this call
+        except (BudgetExceeded, ReplayDivergence, ProviderUnavailable):
+            raise  # the run's limits, its replay and its provider stop the run, not this call
         except ToolAborted as e:
             return "error", f"Tool {self.name!r} raised {e}; it was stopped, the run goes on"
         except Exception as e:  # a tool's own failure goes back to the model, not up the stack

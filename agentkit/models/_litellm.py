@@ -7,6 +7,7 @@ agentkit's clear errors.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import time
@@ -15,8 +16,15 @@ from typing import Any
 import agentkit.models.guard as guard
 import agentkit.models.local as local
 import agentkit.models.scripted as scripted
-from agentkit.errors import ModelConfigError, ModelError
+from agentkit.errors import ModelConfigError, ModelError, ProviderUnavailable
 from agentkit.models.base import ModelRequest, ModelResponse, ToolCall
+
+# A hosted model's transient faults are tried this many more times, waiting BACKOFF * 2**n
+# seconds (or the provider's Retry-After) up to MAX_BACKOFF; one try waits at most CALL_TIMEOUT.
+RETRIES = 3
+BACKOFF = 0.5
+MAX_BACKOFF = 30.0
+CALL_TIMEOUT = 600.0
 
 # Where an offline provider's reply (a scripted `Reply.cost_usd`) leaves its price for `_normalize`.
 _OFFLINE_COST = "agentkit_cost_usd"
@@ -210,10 +218,36 @@ def context_window(model: str) -> int | None:
     return int(window) if window else None
 
 
-async def acompletion(model: str, request: ModelRequest) -> ModelResponse:
-    """Call `model` through `litellm.acompletion` and normalize the answer."""
+async def acompletion(
+    model: str, request: ModelRequest, *, timeout: float | None = None
+) -> ModelResponse:
+    """Call `model` through `litellm.acompletion` and normalize the answer.
+
+    A hosted model's transient faults (429, 5xx, connection errors, timeouts) are retried
+    `RETRIES` times with backoff, honouring `Retry-After`; then `ProviderUnavailable`. Each try
+    waits at most `CALL_TIMEOUT` seconds, or `timeout` when the run has less time left.
+    """
     guard.check_allowed(model)
     lib = litellm()
+    kwargs = _arguments(model, request)
+    hosted = model.split("/", 1)[0] not in guard.OFFLINE_PROVIDERS
+    if hosted:
+        kwargs["timeout"] = CALL_TIMEOUT if timeout is None else min(CALL_TIMEOUT, timeout)
+    started = time.perf_counter()
+    for attempt in range(RETRIES + 1 if hosted else 1):
+        try:
+            raw = await lib.acompletion(**kwargs)
+            break
+        except (ModelError, ModelConfigError):
+            raise
+        except Exception as e:
+            if not (hosted and _transient(lib, e)) or attempt == RETRIES:
+                raise _translate(model, e, attempts=attempt + 1) from e
+            await asyncio.sleep(_backoff(e, attempt))
+    return _normalize(lib, model, raw, time.perf_counter() - started)
+
+
+def _arguments(model: str, request: ModelRequest) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "model": model,
         "messages": request.messages,
@@ -232,23 +266,35 @@ async def acompletion(model: str, request: ModelRequest) -> ModelResponse:
     for key in ("temperature", "max_tokens", "reasoning_effort"):
         if (value := getattr(request, key)) is not None:
             kwargs[key] = value
-    if request.reasoning_effort is not None and model.split("/", 1)[0] in guard.OFFLINE_PROVIDERS:
-        kwargs["allowed_openai_params"] = ["reasoning_effort"]
-    elif model.split("/", 1)[0] not in guard.OFFLINE_PROVIDERS:
-        kwargs["num_retries"] = 2
+    if model.split("/", 1)[0] in guard.OFFLINE_PROVIDERS:
+        if request.reasoning_effort is not None:
+            kwargs["allowed_openai_params"] = ["reasoning_effort"]
+    else:
+        kwargs["num_retries"] = 0  # agentkit retries itself (`acompletion`), once per fault
         kwargs["drop_params"] = True
-    started = time.perf_counter()
+    return kwargs
+
+
+def _transient(lib: Any, error: Exception) -> bool:
+    """A fault worth retrying: rate limits, server errors, connection errors and timeouts."""
+    kinds = (lib.RateLimitError, lib.InternalServerError, lib.ServiceUnavailableError,
+             lib.APIConnectionError, lib.Timeout, lib.BadGatewayError)
+    return isinstance(error, kinds)
+
+
+def _backoff(error: Exception, attempt: int) -> float:
+    """Seconds before the next try: the provider's `Retry-After`, else 0.5, 1, 2, … (capped)."""
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
     try:
-        raw = await lib.acompletion(**kwargs)
-    except (ModelError, ModelConfigError):
-        raise
-    except Exception as e:
-        raise _translate(model, e) from e
-    latency = time.perf_counter() - started
-    return _normalize(lib, model, raw, latency)
+        asked = float(headers.get("retry-after", ""))
+    except (TypeError, ValueError):
+        asked = None
+    wait = BACKOFF * 2**attempt if asked is None else asked
+    return min(max(wait, 0.0), MAX_BACKOFF)
 
 
-def _translate(model: str, error: Exception) -> Exception:
+def _translate(model: str, error: Exception, *, attempts: int = 1) -> Exception:
     cause = error.__cause__ or error.__context__
     if isinstance(cause, ModelError | ModelConfigError):
         return cause
@@ -262,11 +308,23 @@ def _translate(model: str, error: Exception) -> Exception:
         )
     if isinstance(error, lib.NotFoundError):
         return ModelConfigError(f"model {model!r} was not found by its provider; check the name")
-    return ModelError(f"model {model!r} failed: {type(error).__name__}: {error}")
+    if _transient(lib, error):
+        return ProviderUnavailable(
+            f"model {model!r} stayed unavailable after {attempts} tries "
+            f"({type(error).__name__}: {str(error)[:300]}); the run is interrupted: "
+            "`agentkit resume RUN` continues it when the provider is back"
+        )
+    return ModelError(f"model {model!r} failed: {type(error).__name__}: {str(error)[:500]}")
 
 
 def _normalize(lib: Any, model: str, raw: Any, latency: float) -> ModelResponse:
-    choice = raw.choices[0]
+    choices = getattr(raw, "choices", None)
+    if not choices or getattr(choices[0], "message", None) is None:
+        raise ModelError(
+            f"model {model!r} returned a response with no answer (no choices, or a choice "
+            "without a message); the provider sent something that is not a chat completion"
+        )
+    choice = choices[0]
     calls = []
     for call in choice.message.tool_calls or []:
         function = call["function"] if isinstance(call, dict) else call.function

@@ -7,15 +7,16 @@ once with the validation error shown to the model.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agentkit.errors import StructuredOutputError
+from agentkit.errors import BudgetExceeded, StructuredOutputError
 from agentkit.models._litellm import acompletion
 from agentkit.models.base import ModelRequest, ModelResponse
 from agentkit.schema import Role
@@ -27,12 +28,13 @@ class CallHooks(Protocol):
     """What a run does around each model call (`agentkit.runtime.RunContext` is one).
 
     `serve` may answer a request from the record (resume, replay); otherwise `check` runs before
-    the call (it raises `BudgetExceeded` to stop it) and `record` after it, answered or failed.
+    the call (it raises `BudgetExceeded` to stop it, else returns the seconds left of the run's
+    time budget, None when it has none) and `record` after it, answered or failed.
     """
 
     def serve(self, request: ModelRequest, model: str) -> ModelResponse | None: ...
 
-    def check(self) -> None: ...
+    def check(self) -> float | None: ...
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -45,7 +47,7 @@ class NoHooks:
     def serve(self, request: ModelRequest, model: str) -> ModelResponse | None:
         return None
 
-    def check(self) -> None:
+    def check(self) -> float | None:
         return None
 
     def record(
@@ -67,8 +69,8 @@ class Tally:
             self.tokens += served.prompt_tokens + served.completion_tokens
         return served
 
-    def check(self) -> None:
-        self.inner.check()
+    def check(self) -> float | None:
+        return self.inner.check()
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -111,9 +113,9 @@ class ModelClient:
         model = self.model_for(request.role, request.model)
         if (served := self.hooks.serve(request, model)) is not None:
             return served
-        self.hooks.check()
+        left = self.hooks.check()
         try:
-            response = await acompletion(model, request)
+            response = await _within(acompletion(model, request, timeout=left), left, model)
         except BaseException as e:  # cancelled too: the call was made, and it is over
             self.hooks.record(request, model, None, f"{type(e).__name__}: {e}")
             raise
@@ -151,6 +153,18 @@ class ModelClient:
                     f"returned an invalid {name} twice: {_short(second)}; "
                     "use a stronger model for this role"
                 ) from second
+
+
+async def _within(call: Awaitable[ModelResponse], left: float | None, model: str) -> ModelResponse:
+    """The call's answer, or `BudgetExceeded` when the run's time runs out while it waits."""
+    if left is None:
+        return await call
+    try:
+        return await asyncio.wait_for(call, max(left, 0.001))
+    except TimeoutError:
+        raise BudgetExceeded(
+            "time", f"time budget spent while waiting for {model!r} ({left:.3g}s were left)"
+        ) from None
 
 
 def _parse(response: ModelResponse, output_type: type[T]) -> T:
