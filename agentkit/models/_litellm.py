@@ -241,8 +241,9 @@ async def acompletion(
         except (ModelError, ModelConfigError):
             raise
         except Exception as e:
-            if not (hosted and _transient(lib, e)) or attempt == RETRIES:
-                raise _translate(model, e, attempts=attempt + 1) from e
+            transient = hosted and _transient(lib, e)
+            if not transient or attempt == RETRIES:
+                raise _translate(model, e, attempts=attempt + 1, transient=transient) from e
             await asyncio.sleep(_backoff(e, attempt))
     return _normalize(lib, model, raw, time.perf_counter() - started)
 
@@ -294,7 +295,9 @@ def _backoff(error: Exception, attempt: int) -> float:
     return min(max(wait, 0.0), MAX_BACKOFF)
 
 
-def _translate(model: str, error: Exception, *, attempts: int = 1) -> Exception:
+def _translate(
+    model: str, error: Exception, *, attempts: int = 1, transient: bool = False
+) -> Exception:
     cause = error.__cause__ or error.__context__
     if isinstance(cause, ModelError | ModelConfigError):
         return cause
@@ -308,7 +311,7 @@ def _translate(model: str, error: Exception, *, attempts: int = 1) -> Exception:
         )
     if isinstance(error, lib.NotFoundError):
         return ModelConfigError(f"model {model!r} was not found by its provider; check the name")
-    if _transient(lib, error):
+    if transient:  # a hosted provider's fault; an offline model's error is the model's own
         return ProviderUnavailable(
             f"model {model!r} stayed unavailable after {attempts} tries "
             f"({type(error).__name__}: {str(error)[:300]}); the run is interrupted: "
