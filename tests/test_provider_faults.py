@@ -4,13 +4,16 @@ time budget."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from agentkit import Agent, Budget, allow_model_requests
+from agentkit.cli import app
 from agentkit.store import Store
 from tests.fake_provider import FakeProvider, serving
 
@@ -41,19 +44,22 @@ async def test_a_429_and_a_500_are_retried_and_the_run_completes(
     assert result.usage.model_calls == 3
 
 
-async def test_a_lasting_outage_interrupts_the_run_and_resume_continues_it(
+def test_a_lasting_outage_interrupts_the_run_and_resume_continues_it(
     provider: FakeProvider, db: str, workspace: Path
 ) -> None:
     provider.faults = ["ok", *[503] * 4]  # the strategist answers; the executor's 4 tries fail
-    stopped = await agent(db, workspace).run("Say hello")
+    stopped = agent(db, workspace).run_sync("Say hello")
 
     assert stopped.status == "interrupted"
     assert "stayed unavailable after 4 tries" in (stopped.error or "")
     assert [s.status for s in stopped.subtasks] == ["pending"]  # not counted as failed
 
-    resumed = await agent(db, workspace).resume(stopped.run_id)
-    assert (resumed.status, resumed.answer) == ("completed", "hello")
-    assert [s.status for s in resumed.subtasks] == ["done"]
+    # From the command line, as a user would once the provider is back.
+    shown = CliRunner().invoke(app, ["resume", stopped.run_id, "--db", db, "--json"])
+    assert shown.exit_code == 0, shown.output
+    resumed = json.loads(shown.output)
+    assert (resumed["status"], resumed["answer"]) == ("completed", "hello")
+    assert [s["status"] for s in resumed["subtasks"]] == ["done"]
     finished = [e.data["status"] for e in Store(db).get_events(stopped.run_id)
                 if e.kind == "subtask_finished"]
     assert finished == ["done"]  # the outage never counted as the subtask's failure
