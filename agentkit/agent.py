@@ -13,6 +13,7 @@ from agentkit.execution import toolbox
 from agentkit.models import DEFAULT_MODEL, ModelClient, check_model
 from agentkit.models.scripted import ScriptedBase
 from agentkit.runtime import RunContext, RunMode
+from agentkit.sandbox import SANDBOX_MODES, SandboxMode
 from agentkit.schema import Budget, Plan, RunResult, RunStatus
 from agentkit.store import Store, open_checkpointer
 from agentkit.tools import Tool, Toolset
@@ -42,6 +43,9 @@ class Agent:
         max_concurrency: how many subtasks may run at once.
         max_prompt_tokens: a cap on every executor prompt, on top of the subtask budget and the
             model's context window; the context manager compacts history to stay under it.
+        sandbox: how the shell and python tools confine their programs: "bwrap" (bubblewrap;
+            they refuse to run where it is missing) or "none" (unconfined; recorded with the run).
+        sandbox_network: whether sandboxed programs may use the network.
     """
 
     def __init__(
@@ -56,7 +60,14 @@ class Agent:
         aliases: Mapping[str, ModelLike] | None = None,
         max_concurrency: int = 4,
         max_prompt_tokens: int | None = None,
+        sandbox: SandboxMode = "bwrap",
+        sandbox_network: bool = False,
     ) -> None:
+        if sandbox not in SANDBOX_MODES:
+            raise UserError(
+                f"sandbox {sandbox!r} is not one of {', '.join(map(repr, SANDBOX_MODES))}; use "
+                "'bwrap' (the default) or 'none' to run shell and python tools unconfined"
+            )
         self.model = _model_name(model)
         self.roles = {role: _model_name(m) for role, m in (roles or {}).items()}
         self.aliases = {name: _model_name(m) for name, m in (aliases or {}).items()}
@@ -75,6 +86,8 @@ class Agent:
         self.budget = budget or Budget()
         self.max_concurrency = max_concurrency
         self.max_prompt_tokens = max_prompt_tokens
+        self.sandbox: SandboxMode = sandbox
+        self.sandbox_network = sandbox_network
         self._store: Store | None = None
 
     @property
@@ -165,7 +178,8 @@ class Agent:
     def _settings(self) -> dict[str, Any]:
         return {"roles": self.roles, "aliases": self.aliases, "budget": self.budget.model_dump(),
                 "tools": self.tools.names, "max_concurrency": self.max_concurrency,
-                "max_prompt_tokens": self.max_prompt_tokens}
+                "max_prompt_tokens": self.max_prompt_tokens, "sandbox": self.sandbox,
+                "sandbox_network": self.sandbox_network}
 
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
@@ -266,7 +280,8 @@ class Agent:
             tools=self.tools, workspace=self.workspace.resolve(), budget=self.budget,
             mode=mode, journal=journal, approve=ask_approval, listener=on_event,
             initial_plan=plan, initial_trigger=plan_trigger,
-            max_prompt_tokens=self.max_prompt_tokens,
+            max_prompt_tokens=self.max_prompt_tokens, sandbox=self.sandbox,
+            sandbox_network=self.sandbox_network,
         )
 
     async def _drive(self, ctx: RunContext, *, decisions: dict[str, bool] | None = None) -> None:

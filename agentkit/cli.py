@@ -115,6 +115,16 @@ def run(
     max_model_calls: Annotated[
         int | None, typer.Option(help="Model-call budget of the run.")
     ] = None,
+    sandbox: Annotated[
+        str,
+        typer.Option(
+            help="How shell and python tools are confined: bwrap (bubblewrap), or none to run "
+            "them unconfined (recorded with the run)."
+        ),
+    ] = "bwrap",
+    sandbox_network: Annotated[
+        bool, typer.Option("--sandbox-network", help="Let sandboxed programs use the network.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run an agent on GOAL and print its answer."""
@@ -130,7 +140,10 @@ def run(
     budget = Budget(**{"max_revisions": 0} if frozen_plan else {},
                     **{k: v for k, v in limits.items() if v is not None})
     toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
-    agent = Agent(model, tools=toolsets, db=db, workspace=workspace, budget=budget)
+    agent = Agent(model, tools=toolsets, db=db, workspace=workspace, budget=budget,
+                  sandbox=sandbox, sandbox_network=sandbox_network)  # type: ignore[arg-type]
+    if sandbox == "none":
+        _warn(SANDBOX_OFF)
     if as_json:
         result = agent.run_sync(goal or "", plan=saved)
     else:
@@ -139,6 +152,21 @@ def run(
     while result.status == "awaiting_approval" and not as_json:
         result = agent.approve_sync(result.run_id, _ask(result.approvals))
     _show(result, as_json)
+
+
+SANDBOX_OFF = (
+    "--sandbox none: shell and python tools run unconfined, with your files, network and "
+    "processes within reach (only their environment is scrubbed); the run records sandbox='none'"
+)
+
+
+def _warn(message: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, soft_wrap=True).print(
+        f"[bold yellow]warning:[/] {escape(message)}", highlight=False
+    )
 
 
 def _ask(approvals: list[dict[str, Any]]) -> dict[str, bool]:
@@ -161,16 +189,21 @@ ModelOption = Annotated[str | None, typer.Option(help="Model [default: the run's
 def _agent_for(
     run_id: str, db: str | None, tools: list[str] | None, model: str | None = None
 ) -> tuple[Any, RunRow]:
-    """An agent for a recorded run: its model, workspace and budget, and the given tools."""
+    """An agent for a recorded run: its model, workspace, budget and sandbox, the given tools."""
     from agentkit import Agent, Budget, load_tools
     from agentkit.store import Store
 
     run = Store(db).get_run(run_id)
+    settings = run.settings
     agent = Agent(
         model or run.model, tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)], db=db,
         workspace=run.workspace,
-        budget=Budget.model_validate(run.settings.get("budget", {})),
+        budget=Budget.model_validate(settings.get("budget", {})),
+        sandbox=settings.get("sandbox", "bwrap"),
+        sandbox_network=bool(settings.get("sandbox_network", False)),
     )
+    if agent.sandbox == "none":
+        _warn(SANDBOX_OFF)
     return agent, run
 
 

@@ -22,6 +22,7 @@ from agentkit.context import ContextManager
 from agentkit.errors import BudgetExceeded
 from agentkit.events import Emitter, EventKind, EventListener
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
+from agentkit.sandbox import SandboxMode
 from agentkit.schema import Budget, Plan, Usage
 from agentkit.store import RunRecord, RunStore
 from agentkit.store.journal import Journal
@@ -101,6 +102,7 @@ class RunContext:
         approve: asks for approval of a `needs_approval` tool call; None runs them unasked.
         initial_plan: a saved plan to start from instead of asking the strategist.
         max_prompt_tokens: a cap on executor prompts (see `ContextManager`).
+        sandbox, sandbox_network: how tools confine the programs they start (`ToolContext`).
     """
 
     run_id: str
@@ -117,6 +119,8 @@ class RunContext:
     initial_plan: Plan | None = None
     initial_trigger: str = "plan_file"
     max_prompt_tokens: int | None = None
+    sandbox: SandboxMode = "bwrap"
+    sandbox_network: bool = False
     records: RunRecord = field(init=False)
     meter: Meter = field(init=False)
     events: Emitter = field(init=False)
@@ -138,7 +142,8 @@ class RunContext:
         self.events.emit(kind, data, subtask_id=subtask_id)
 
     def tool_context(self, subtask_id: str | None) -> ToolContext:
-        return ToolContext(workspace=self.workspace, run_id=self.run_id, subtask_id=subtask_id)
+        return ToolContext(workspace=self.workspace, run_id=self.run_id, subtask_id=subtask_id,
+                           sandbox=self.sandbox, sandbox_network=self.sandbox_network)
 
     # the model-call hooks (`agentkit.models.CallHooks`) ---------------------------------------
 

@@ -32,6 +32,7 @@ from agentkit.errors import (
     ToolDefinitionError,
     ToolRetry,
 )
+from agentkit.sandbox import SandboxMode
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -42,20 +43,46 @@ ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied"]
 SubtaskEnd = Literal["done", "failed", "contradiction"]
 DEFAULT_TIMEOUT = 60.0
 _SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_PATH_CHARS = 4096
+MAX_NAME_BYTES = 255
 
 
 @dataclass(kw_only=True, frozen=True)
 class ToolContext:
-    """What a tool may ask for by declaring a parameter annotated `ToolContext`."""
+    """What a tool may ask for by declaring a parameter annotated `ToolContext`.
+
+    Attributes:
+        sandbox: how programs the tool starts are confined (`agentkit.sandbox`): "bwrap", or
+            "none" when the user opted out.
+        sandbox_network: whether sandboxed programs may use the network.
+    """
 
     workspace: Path
     run_id: str | None = None
     subtask_id: str | None = None
+    sandbox: SandboxMode = "bwrap"
+    sandbox_network: bool = False
 
     def resolve(self, path: str) -> Path:
-        """`path` inside the workspace; raises `ToolRetry` if it escapes (`..`, absolute, link)."""
+        """`path` inside the workspace; raises `ToolRetry` if it escapes or cannot be a path.
+
+        Refused: `..` or a symlink that leads out, an absolute path outside, a NUL byte, a path
+        longer than `MAX_PATH_CHARS` or with a name longer than `MAX_NAME_BYTES`.
+        """
+        if "\x00" in path:
+            raise ToolRetry(f"path {path!r} contains a NUL byte; use a plain relative path")
+        if len(path) > MAX_PATH_CHARS or any(
+            len(part.encode(errors="surrogateescape")) > MAX_NAME_BYTES for part in path.split("/")
+        ):
+            raise ToolRetry(
+                f"path {path[:60]!r}... ({len(path)} characters) is too long: at most "
+                f"{MAX_PATH_CHARS} characters, {MAX_NAME_BYTES} bytes per name; use a shorter one"
+            )
         root = self.workspace.resolve()
-        target = (root / path).resolve()
+        try:
+            target = (root / path).resolve()
+        except (OSError, RuntimeError) as e:  # a symlink loop, an unreadable folder
+            raise ToolRetry(f"path {path!r} cannot be resolved: {e}") from e
         if not target.is_relative_to(root):
             raise ToolRetry(
                 f"path {path!r} is outside the workspace {str(root)!r}; use a path relative to it"

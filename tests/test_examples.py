@@ -58,6 +58,7 @@ def venv_python_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     for name, value in NO_PLUGINS.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AGENTKIT_SANDBOX_ENV", ",".join(NO_PLUGINS))  # through the scrub
 
 
 def pytest_in(workspace: Path) -> subprocess.CompletedProcess[str]:

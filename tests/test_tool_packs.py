@@ -285,6 +285,8 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
         "ALL_PROXY",
     ):
         monkeypatch.delenv(name, raising=False)
+    # The test servers are on loopback, which the fetch tool refuses unless it is allowed.
+    monkeypatch.setenv("AGENTKIT_HTTP_ALLOW", "127.0.0.1")
 
 
 def test_fetch_returns_text_of_html_and_raw_json(

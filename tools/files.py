@@ -1,8 +1,25 @@
-"""File tools confined to the workspace: read, write, edit, list, glob, grep."""
+"""File tools confined to the workspace: read, write, edit, list, glob, grep.
+
+A path is resolved inside the workspace first (`ToolContext.resolve`: `..`, absolute paths and
+symlinks that lead out are refused, as are NUL bytes and over-long paths), then opened from a
+file descriptor of the workspace one component at a time, never following a symlink
+(`O_NOFOLLOW`): a folder swapped for a symlink by another process between the check and the open
+makes the call fail instead of escaping. Only regular files are read or written, and a file with
+more than one hard link is never written (the other link may be outside).
+
+The tools never touch agentkit's own records: anything in a `.agentkit/` folder, files named
+`*.db`, `*.sqlite` or `*.sqlite3` (and their `-wal`, `-shm`, `-journal` companions), and any
+SQLite database whatever its name (the run database `Store` uses may be called anything).
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import stat
 import time
+from pathlib import Path
 from typing import Any
 
 import regex
@@ -13,6 +30,10 @@ from agentkit.tools import ToolContext, tool
 MAX_READ = 20_000
 # A grep gives up after this long; its patterns run on the `regex` engine, under this deadline.
 GREP_SECONDS = 5.0
+SQLITE_HEADER = b"SQLite format 3\x00"
+_DATABASE_NAME = re.compile(r"\.(db|sqlite3?)(-wal|-shm|-journal)?$", re.IGNORECASE)
+_COMPANION = re.compile(r"(-wal|-shm|-journal)$")
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
 @tool(idempotent=True)
@@ -22,10 +43,8 @@ def read_file(path: str, ctx: ToolContext) -> str:
     Args:
         path: file path relative to the workspace.
     """
-    target = ctx.resolve(path)
-    if not target.is_file():
-        raise ToolRetry(f"no file {path!r} in the workspace; list_dir shows what exists")
-    text = target.read_text(errors="replace")
+    missing = f"no file {path!r} in the workspace; list_dir shows what exists"
+    text = _read(ctx, path, missing=missing)
     if len(text) > MAX_READ:
         return text[:MAX_READ] + f"\n[truncated: {len(text) - MAX_READ} more characters]"
     return text
@@ -39,9 +58,7 @@ def write_file(path: str, content: str, ctx: ToolContext) -> str:
         path: file path relative to the workspace.
         content: the whole new content of the file.
     """
-    target = ctx.resolve(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(content)
+    _write(ctx, path, content)
     return f"wrote {len(content)} characters to {path}"
 
 
@@ -54,14 +71,11 @@ def edit_file(path: str, old: str, new: str, ctx: ToolContext) -> str:
         old: the exact text to replace; it must occur exactly once.
         new: the replacement text.
     """
-    target = ctx.resolve(path)
-    if not target.is_file():
-        raise ToolRetry(f"no file {path!r} in the workspace")
-    text = target.read_text()
+    text = _read(ctx, path, missing=f"no file {path!r} in the workspace", errors="strict")
     count = text.count(old)
     if count != 1:
         raise ToolRetry(f"`old` occurs {count} times in {path!r}; it must occur exactly once")
-    target.write_text(text.replace(old, new, 1))
+    _write(ctx, path, text.replace(old, new, 1))
     return f"edited {path}"
 
 
@@ -72,10 +86,16 @@ def list_dir(ctx: ToolContext, path: str = ".") -> list[str]:
     Args:
         path: folder path relative to the workspace.
     """
-    target = ctx.resolve(path)
-    if not target.is_dir():
-        raise ToolRetry(f"no folder {path!r} in the workspace")
-    return sorted(p.name + ("/" if p.is_dir() else "") for p in target.iterdir())
+    root, parts = _parts(ctx, path)
+    try:
+        fd = _walk(root, parts, path)
+    except (FileNotFoundError, NotADirectoryError) as e:
+        raise ToolRetry(f"no folder {path!r} in the workspace") from e
+    try:
+        with os.scandir(fd) as entries:
+            return sorted(e.name + ("/" if e.is_dir() else "") for e in entries)
+    finally:
+        os.close(fd)
 
 
 @tool(idempotent=True)
@@ -111,15 +131,14 @@ def grep(pattern: str, ctx: ToolContext, path: str = ".") -> list[str]:
     hits: list[str] = []
     deadline = time.monotonic() + GREP_SECONDS
     for file in files:
-        if not file.resolve().is_relative_to(root):
-            continue
+        name = str(file.relative_to(root))
         try:
-            lines = file.read_text().splitlines()
-        except (UnicodeDecodeError, OSError):
-            continue
+            lines = _read(ctx, name, missing="", errors="strict").splitlines()
+        except (ToolRetry, UnicodeDecodeError):
+            continue  # outside, protected, gone or binary: not searched
         for number, line in enumerate(lines, start=1):
             if _matches(compiled, pattern, line, deadline):
-                hits.append(f"{file.relative_to(root)}:{number}: {line[:200]}")
+                hits.append(f"{name}:{number}: {line[:200]}")
                 if len(hits) >= 200:
                     return hits
     return hits
@@ -137,3 +156,115 @@ def _matches(compiled: Any, pattern: str, line: str, deadline: float) -> bool:
             f"pattern {pattern!r} took over {GREP_SECONDS:g}s (catastrophic backtracking?); "
             "use a simpler pattern, e.g. without nested repetition like (a+)+"
         ) from None
+
+
+# --- opening without following symlinks ---------------------------------------------------------
+
+
+def _parts(ctx: ToolContext, path: str) -> tuple[Path, tuple[str, ...]]:
+    """The workspace and the components of `path` inside it (checked, not yet opened)."""
+    root = ctx.resolve(".")
+    parts = ctx.resolve(path).relative_to(root).parts
+    if ".agentkit" in parts or (parts and _DATABASE_NAME.search(parts[-1])):
+        raise ToolRetry(
+            f"path {path!r} is agentkit's own records (a .agentkit folder or a database file); "
+            "the file tools do not touch them"
+        )
+    return root, parts
+
+
+def _walk(root: Path, folders: tuple[str, ...], path: str, *, create: bool = False) -> int:
+    """A descriptor of the folder `root/folders...`, opened one name at a time, no symlinks.
+
+    `create` makes the folders that are missing.
+    """
+    fd = os.open(root, _FOLDER)
+    try:
+        for name in folders:
+            try:
+                next_fd = os.open(name, _FOLDER, dir_fd=fd)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                os.mkdir(name, dir_fd=fd)
+                next_fd = os.open(name, _FOLDER, dir_fd=fd)
+            except NotADirectoryError as e:  # O_DIRECTORY | O_NOFOLLOW on a symlink says so too
+                if stat.S_ISLNK(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    raise _changed(path) from e
+                raise
+            os.close(fd)
+            fd = next_fd
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _changed(path: str) -> ToolRetry:
+    return ToolRetry(
+        f"path {path!r} leads through a symbolic link that was not there when it was checked "
+        "(something changed the workspace meanwhile); the file tools do not follow it"
+    )
+
+
+def _open(ctx: ToolContext, path: str, flags: int, *, create: bool = False) -> int:
+    """A descriptor of the regular file `path` in the workspace, never through a symlink."""
+    root, parts = _parts(ctx, path)
+    if not parts:
+        raise ToolRetry(f"path {path!r} is the workspace folder, not a file")
+    folder = _walk(root, parts[:-1], path, create=create)
+    try:
+        fd = os.open(parts[-1], flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644,
+                     dir_fd=folder)
+        companion = _COMPANION.sub("", parts[-1])
+        base = _header(companion, folder) if companion != parts[-1] else b""
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise _changed(path) from e
+        raise
+    finally:
+        os.close(folder)
+    _check_file(fd, path, writing=bool(flags & (os.O_WRONLY | os.O_RDWR)), companion_of=base)
+    return fd
+
+
+def _check_file(fd: int, path: str, *, writing: bool, companion_of: bytes) -> None:
+    info = os.fstat(fd)
+    problem = None
+    if not stat.S_ISREG(info.st_mode):
+        problem = f"path {path!r} is not a regular file"
+    elif writing and info.st_nlink > 1:
+        problem = f"file {path!r} has {info.st_nlink} hard links; it is not written through one"
+    elif companion_of == SQLITE_HEADER or os.pread(fd, len(SQLITE_HEADER), 0) == SQLITE_HEADER:
+        problem = f"file {path!r} is an SQLite database (agentkit's records may be one)"
+    if problem is not None:
+        os.close(fd)
+        raise ToolRetry(f"{problem}; the file tools work on regular text files")
+
+
+def _header(name: str, folder: int) -> bytes:
+    """The first bytes of `name` in `folder`, when it is a regular file (b"" otherwise)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+    except OSError:
+        return b""
+    try:
+        return os.pread(fd, len(SQLITE_HEADER), 0) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+    finally:
+        os.close(fd)
+
+
+def _read(ctx: ToolContext, path: str, *, missing: str, errors: str = "replace") -> str:
+    try:
+        fd = _open(ctx, path, os.O_RDONLY)
+    except (FileNotFoundError, NotADirectoryError) as e:
+        raise ToolRetry(missing) from e
+    with os.fdopen(fd, "rb") as file:
+        return file.read().decode("utf-8", errors=errors)
+
+
+def _write(ctx: ToolContext, path: str, content: str) -> None:
+    fd = _open(ctx, path, os.O_RDWR | os.O_CREAT, create=True)
+    with os.fdopen(fd, "wb") as file:
+        file.truncate(0)  # only now: the checks ran on the file as it was
+        file.write(content.encode())

@@ -1,10 +1,15 @@
-"""A Python tool that runs code in a subprocess in the workspace, with a timeout."""
+"""A Python tool that runs code in a fresh interpreter inside the sandbox, with a timeout.
+
+The code runs under the sandbox of `agentkit.sandbox` (see the shell pack): the workspace is the
+only writable folder, no network unless the agent allows it, a scrubbed environment and resource
+limits. Output is decoded with replacement, so bytes that are not UTF-8 do not lose it.
+"""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
+from agentkit import sandbox
 from agentkit.errors import ToolRetry
 from agentkit.tools import ToolContext, tool
 
@@ -19,12 +24,12 @@ def run_python(code: str, ctx: ToolContext) -> str:
     Args:
         code: the program text.
     """
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", code], cwd=ctx.resolve("."), capture_output=True, text=True,
-            timeout=TIMEOUT,
-        )
-    except subprocess.TimeoutExpired as e:
-        raise ToolRetry(f"the code did not finish within {TIMEOUT}s") from e
-    output = f"exit code {done.returncode}\n{done.stdout}{done.stderr}"
+    done = sandbox.run(
+        [sys.executable, "-c", code], workspace=ctx.resolve("."), timeout=TIMEOUT,
+        mode=ctx.sandbox, network=ctx.sandbox_network,
+        limits=sandbox.Limits(cpu_seconds=TIMEOUT),
+    )
+    if done.timed_out:
+        raise ToolRetry(f"the code did not finish within {TIMEOUT}s")
+    output = f"exit code {done.exit_code}\n{done.stdout}{done.stderr}"
     return output if len(output) <= MAX_OUTPUT else output[:MAX_OUTPUT] + "\n[truncated]"
