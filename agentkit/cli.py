@@ -52,6 +52,11 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+SandboxOption = Annotated[str, typer.Option(
+    help="How shell and python tools are confined: bwrap (bubblewrap), or none to run them "
+    "unconfined (recorded with the run).")]
+SandboxNetworkOption = Annotated[bool, typer.Option(
+    "--sandbox-network", help="Let sandboxed programs use the network.")]
 DEFAULT_PACKS = ["files", "shell", "python"]
 # Exit codes: 0 completed, 1 run error, 2 user error, 3 the run ended without completing the goal
 # (failed, or a budget spent) — its records and partial report are in the database.
@@ -115,16 +120,8 @@ def run(
     max_model_calls: Annotated[
         int | None, typer.Option(help="Model-call budget of the run.")
     ] = None,
-    sandbox: Annotated[
-        str,
-        typer.Option(
-            help="How shell and python tools are confined: bwrap (bubblewrap), or none to run "
-            "them unconfined (recorded with the run)."
-        ),
-    ] = "bwrap",
-    sandbox_network: Annotated[
-        bool, typer.Option("--sandbox-network", help="Let sandboxed programs use the network.")
-    ] = False,
+    sandbox: SandboxOption = "bwrap",
+    sandbox_network: SandboxNetworkOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run an agent on GOAL and print its answer."""

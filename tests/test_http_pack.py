@@ -85,14 +85,15 @@ def test_loopback_is_refused_by_default(ctx: ToolContext, site: tuple[str, list[
     ("0.0.0.0", "private"),
     ("100.64.0.1", "non-public"),
     ("224.0.0.1", "multicast"),
+    ("240.0.0.1", "private"),  # reserved
 ])
 def test_non_public_addresses_are_refused_without_a_connection(
     ctx: ToolContext, address: str, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_connection(*args: Any, **kwargs: Any) -> socket.socket:
+    def no_connection(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a refused address must not be connected to")
 
-    monkeypatch.setattr(socket, "create_connection", no_connection)
+    monkeypatch.setattr(pack_module("http")._Pinned, "connect", no_connection)
     result = call(FETCH, "fetch_url", ctx, url=f"http://{address}/latest/meta-data/")
     assert result.status == "error"
     assert f", a {kind} address; the fetch tool only reaches public addresses" in result.content
@@ -138,3 +139,24 @@ def test_the_body_is_capped(ctx: ToolContext, site: tuple[str, list[str]]) -> No
     assert result.content == (
         "HTTP 200 text/plain\n\n" + "x" * 1000 + "\n[truncated: the body is larger than 1000 bytes]"
     )
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(
+    ctx: ToolContext, site: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second lookup (DNS rebinding) cannot swap the address: there is none."""
+    url, seen = site
+    port = int(url.rsplit(":", 1)[1])
+    answers = iter(["127.0.0.1", "10.9.9.9"])  # a resolver that changes its mind
+    lookups: list[str] = []
+
+    def resolve(host: str, *args: Any, **kwargs: Any) -> list[Any]:
+        lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    fetch = pack_module("http").http_tool(allow_hosts=["site.test"])
+    result = call(fetch, "", ctx, url=f"http://site.test:{port}/page")
+    assert result.content == "HTTP 200 text/plain\n\nhello from loopback"
+    assert lookups == ["site.test"] and seen == ["/page"]
+    assert pack_module("http").MAX_BYTES == 2_000_000  # the default cap of a body

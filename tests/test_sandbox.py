@@ -208,6 +208,7 @@ SHELL_WRITES = [
     "touch /etc/agentkit-{marker} /usr/agentkit-{marker} /agentkit-{marker}",
     "touch {home}/agentkit-{marker} /root/agentkit-{marker}",
     "echo x > /tmp/agentkit-{marker}",
+    "unshare -Urm sh -c 'mount -o remount,rw /usr && touch /usr/agentkit-{marker}'",
 ]
 
 
@@ -223,6 +224,7 @@ def test_shell_cannot_write_outside_the_workspace(target: Target) -> None:
         assert not [p for p in host_paths if p.exists()]
         assert (target.workspace / "made.txt").read_text() == "inside\n"  # the workspace works
         assert "Read-only file system" in recorded[7].result
+        assert "Operation not permitted" in recorded[10].result  # no namespace of its own
     finally:
         for path in host_paths:
             path.unlink(missing_ok=True)
@@ -433,6 +435,21 @@ def test_memory_files_processes_and_core_dumps_are_limited(workspace: Path) -> N
               done.stdout.splitlines()[2:] if len(line.split()) >= 4}
     assert limits["Max processes"] == "1024" and limits["Max open files"] == "1024"
     assert limits["Max core file size"] == "0" and limits["Max cpu time"] == "60"
+
+
+def test_the_default_limits_and_no_privileges(workspace: Path) -> None:
+    done = sandbox.run(["sh", "-c", "cat /proc/self/limits /proc/self/status"],
+                       workspace=workspace, timeout=20)
+    lines = done.stdout.splitlines()
+    limits = {" ".join(line.split()[:-3]): line.split()[-3] for line in lines
+              if line.startswith("Max ")}
+    assert (limits["Max cpu time"], limits["Max address space"], limits["Max file size"]) == (
+        "60", str(4 * 2**30), str(2**30))
+    assert (limits["Max processes"], limits["Max open files"]) == ("1024", "1024")
+    status = dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+    assert status["CapEff"] == status["CapPrm"] == "0000000000000000"
+    assert status["NoNewPrivs"] == "1"
+    assert sandbox.Limits().output_bytes == 2**20  # 512 KiB of head and of tail per stream
 
 
 def test_output_is_capped_and_the_timeout_kills_the_sandbox(workspace: Path) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +107,14 @@ def test_cli_refuses_an_unknown_sandbox(db: str, workspace: Path) -> None:
     ])
     assert done.exit_code == 2
     assert "sandbox 'docker' is not one of 'bwrap', 'none'" in done.stderr
+
+
+def test_unconfined_programs_still_get_the_timeout_and_the_output_cap(workspace: Path) -> None:
+    loud = sandbox_module.run(["sh", "-c", "yes | head -c 100000"], workspace=workspace,
+                              timeout=20, mode="none", limits=sandbox_module.Limits(
+                                  output_bytes=1000))
+    assert "[... 99000 bytes of output cut ...]" in loud.stdout
+    started = time.monotonic()
+    slow = sandbox_module.run(["sh", "-c", "sleep 30"], workspace=workspace, timeout=0.5,
+                              mode="none")
+    assert slow.timed_out and time.monotonic() - started < 3

@@ -215,7 +215,14 @@ class _Pinned(http.client.HTTPConnection):
         self._address, self._tls = address, tls
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        family = socket.AF_INET6 if ":" in self._address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout)
+            sock.connect((self._address, self.port))  # no second lookup: the checked address
+        except OSError:
+            sock.close()
+            raise
         if self._tls:
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
         self.sock = sock
