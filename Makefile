@@ -6,7 +6,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 	-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 GOAL ?= Create hello.py that prints the first 10 primes, then run it
 
-.PHONY: install test lint typecheck bench demo clean
+.PHONY: install sandbox test lint typecheck bench demo clean
 
 install: $(VENV)/.installed
 
@@ -16,7 +16,12 @@ $(VENV)/.installed: pyproject.toml
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e ".[local,dev,mcp,postgres,bench]"
 	touch $@
 
-test: install
+# The shell and python tools run under bubblewrap; install it where it is missing (Debian/Ubuntu).
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq || true; $$SUDO apt-get install -y -qq bubblewrap; }
+
+test: install sandbox
 	$(VENV)/bin/mypy agentkit
 	$(PY) -m pytest
 
@@ -31,7 +36,7 @@ bench: install
 
 # The main job: an agent run on the embedded local model (no key, no network).
 # Exit code 3 means the tiny model did not complete the goal; the run is still recorded.
-demo: install
+demo: install sandbox
 	mkdir -p ws
 	$(VENV)/bin/agentkit run "$(GOAL)" --workspace ws --db .agentkit/demo.db \
 		--max-model-calls 30; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 3 ]
