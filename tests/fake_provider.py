@@ -1,7 +1,7 @@
 """An OpenAI-compatible chat server on loopback that misbehaves on cue, for provider-fault tests.
 
 Each request takes the next fault of its script (an HTTP status, "empty" for a completion
-without choices, "hang" for no answer at all) and, when the script is spent, a good answer:
+without choices, "html" for an error page instead of JSON, "hang" for no answer at all) and, when the script is spent, a good answer:
 a plan for the strategist, plain text for the executor and the finalizer.
 """
 
@@ -52,6 +52,13 @@ def _handler(fake: FakeProvider) -> type[BaseHTTPRequestHandler]:
                 return
             if isinstance(fault, int):
                 self._send(fault, {"error": {"message": "the provider is busy", "type": "x"}})
+            elif fault == "html":  # a proxy's error page where JSON was expected
+                raw = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+                self.send_response(200)
+                self.send_header("content-type", "text/html")
+                self.send_header("content-length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
             elif fault == "empty":
                 self._send(200, {**_answer(body), "choices": []})
             else:

@@ -77,6 +77,16 @@ async def test_a_completion_without_choices_is_a_clear_error(
     assert Store(db).get_run(result.run_id).status == "failed"
 
 
+async def test_an_html_error_page_is_retried_like_a_server_error(
+    provider: FakeProvider, db: str, workspace: Path
+) -> None:
+    provider.faults = ["html"]
+    result = await agent(db, workspace).run("Say hello")
+
+    assert (result.status, result.answer) == ("completed", "hello")
+    assert provider.requests == 4  # the page, the strategist's retry, the executor, the finalizer
+
+
 async def test_a_hanging_provider_stops_at_the_time_budget(
     provider: FakeProvider, db: str, workspace: Path
 ) -> None:
