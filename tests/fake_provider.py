@@ -1,8 +1,9 @@
 """An OpenAI-compatible chat server on loopback that misbehaves on cue, for provider-fault tests.
 
 Each request takes the next fault of its script (an HTTP status, "empty" for a completion
-without choices, "html" for an error page instead of JSON, "hang" for no answer at all) and, when the script is spent, a good answer:
-a plan for the strategist, plain text for the executor and the finalizer.
+without choices, "html" for an error page instead of JSON, "hang" for no answer at all) and,
+when the script is spent, a good answer: a plan for the strategist, plain text for the executor
+and the finalizer.
 """
 
 from __future__ import annotations
