@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -183,7 +183,7 @@ class Agent:
 
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
-        return asyncio.run(self.run(goal, **kwargs))
+        return _sync(self.run(goal, **kwargs), "run_sync", "run")
 
     async def fork(
         self, run_id: str, version: int, *, on_event: EventListener | None = None
@@ -220,7 +220,7 @@ class Agent:
 
     def fork_sync(self, run_id: str, version: int) -> RunResult:
         """`fork` for code without an event loop."""
-        return asyncio.run(self.fork(run_id, version))
+        return _sync(self.fork(run_id, version), "fork_sync", "fork")
 
     async def approve(
         self, run_id: str, decision: bool | dict[str, bool] = True,
@@ -257,15 +257,15 @@ class Agent:
 
     def approve_sync(self, run_id: str, decision: bool | dict[str, bool] = True) -> RunResult:
         """`approve` for code without an event loop."""
-        return asyncio.run(self.approve(run_id, decision))
+        return _sync(self.approve(run_id, decision), "approve_sync", "approve")
 
     def replay_sync(self, run_id: str) -> RunResult:
         """`replay` for code without an event loop."""
-        return asyncio.run(self.replay(run_id))
+        return _sync(self.replay(run_id), "replay_sync", "replay")
 
     def run_sync_resume(self, run_id: str) -> RunResult:
         """`resume` for code without an event loop."""
-        return asyncio.run(self.resume(run_id))
+        return _sync(self.resume(run_id), "run_sync_resume", "resume")
 
     def _context(
         self, run_id: str, goal: str, *, mode: RunMode = "fresh", journal: Journal | None = None,
@@ -323,6 +323,20 @@ class Agent:
             subtasks=store.get_subtasks(run.id), usage=store.usage(run.id),
             error=run.error, approvals=_pending_approvals(store, run.id),
         )
+
+
+def _sync(work: Coroutine[Any, Any, RunResult], name: str, method: str) -> RunResult:
+    """Run `work` on a new event loop; inside a running loop, say to await instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    work.close()
+    raise UserError(
+        f"Agent.{name}() was called inside a running event loop (async code, Jupyter, or an "
+        f"`async with MCPToolset(...)` block); it cannot start a second loop there. Use "
+        f"`await agent.{method}(...)` instead"
+    )
 
 
 def _pending_approvals(store: Store, run_id: str) -> list[dict[str, Any]]:
