@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from agentkit.runtime import RunContext, RunMode
 from agentkit.sandbox import SANDBOX_MODES, SandboxMode
 from agentkit.schema import Budget, Plan, RunResult, RunStatus
 from agentkit.store import Store, open_checkpointer
+from agentkit.streaming import RunEvent, stream_run
 from agentkit.tools import Tool, Toolset
 
 if TYPE_CHECKING:
@@ -174,6 +175,20 @@ class Agent:
         await self._drive(self._context(new_id, original.goal, mode="replay", journal=journal,
                                         plan=plan))
         return self.result(new_id)
+
+    def stream(
+        self, goal: str, *, plan: Plan | None = None
+    ) -> AsyncIterator[RunEvent | RunResult]:
+        """`run`, as an async stream of the run's events with the `RunResult` last.
+
+        `async for item in agent.stream(goal)`: see `agentkit.streaming`. Leaving the loop early
+        stops the run; it is recorded `interrupted` and can be resumed.
+        """
+        return stream_run(lambda listen: self.run(goal, plan=plan, on_event=listen))
+
+    def stream_resume(self, run_id: str) -> AsyncIterator[RunEvent | RunResult]:
+        """`resume`, as an async stream of the run's new events with the `RunResult` last."""
+        return stream_run(lambda listen: self.resume(run_id, on_event=listen))
 
     def _settings(self) -> dict[str, Any]:
         return {"roles": self.roles, "aliases": self.aliases, "budget": self.budget.model_dump(),
