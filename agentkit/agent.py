@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentkit import tracing
 from agentkit.errors import ProviderUnavailable, UserError
 from agentkit.events import EventListener
 from agentkit.execution import toolbox
@@ -305,7 +306,10 @@ class Agent:
 
         store, run_id = self.store, ctx.run_id
         config = run_config(run_id, max_concurrency=self.max_concurrency)
-        async with open_checkpointer(store.url) as saver:
+        attributes = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "agentkit",
+                      "agentkit.run_id": run_id, "agentkit.run_mode": ctx.mode}
+        async with open_checkpointer(store.url) as saver, tracing.async_span(
+                "invoke_agent agentkit", attributes):
             graph = builder().compile(checkpointer=saver)
             started = ctx.mode == "resume" and (await saver.aget_tuple(config)) is not None
             if decisions is not None:

@@ -489,10 +489,20 @@ def tools_list(
 
 
 def main() -> None:
+    from agentkit import tracing
+
+    try:
+        shutdown = tracing.configure_from_env()  # spans where the OTEL_* variables say
+    except UserError as e:
+        sys.stderr.write(f"error: {e}\n")
+        sys.exit(2)
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        if shutdown is not None:
+            shutdown()  # flush the spans still queued for the exporter
 
 
 if __name__ == "__main__":
