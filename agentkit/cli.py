@@ -399,6 +399,22 @@ def _plan_version(store: Any, run_id: str, version: int | None) -> PlanVersion:
     )
 
 
+@app.command("report")
+def report(
+    run_id: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")] = Path(
+        "run.html"),
+    db: DbOption = None,
+) -> None:
+    """Write one self-contained HTML report of a run: outcome, plan versions, subtask timeline,
+    tool calls, tokens and cost per role, compaction."""
+    from agentkit import report as run_report
+    from agentkit.store import Store
+
+    written = run_report.write(Store(db), run_id, output)
+    typer.echo(f"wrote {written} ({written.stat().st_size} bytes)")
+
+
 @app.command("export")
 def export(
     run_id: Annotated[str | None, typer.Argument(help="The run to export (or --all).")] = None,
