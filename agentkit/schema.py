@@ -34,6 +34,9 @@ class PlanStep(BaseModel):
     success_criteria: Annotated[str, Field(max_length=300)] = ""
     depends_on: Annotated[list[str], Field(max_length=6)] = []
     difficulty: Difficulty = "medium"
+    # A shell command run in the workspace (in the sandbox) when the step's last subtask calls
+    # finish: exit code 0 accepts the result, anything else sends it back with the output.
+    check: Annotated[str | None, Field(max_length=300)] = None
 
 
 class Plan(BaseModel):

@@ -13,8 +13,9 @@ from agentkit.schema import Plan, Subtask
 
 SYSTEM = """You are the strategist of an agent. Write a short plan for the goal as JSON.
 Each step has: id (like "s1"), title, instructions, success_criteria, depends_on (ids of earlier
-steps it needs), difficulty (trivial, easy, medium or hard). Use only the tools listed.
-Prefer few steps: one step per distinct piece of work."""
+steps it needs), difficulty (trivial, easy, medium or hard), and optionally check: a shell
+command whose exit code 0 proves the step done (e.g. "python -m pytest -q"). Use only the tools
+listed. Prefer few steps: one step per distinct piece of work."""
 
 
 class PlanDraft(Plan):
