@@ -23,7 +23,7 @@ from agentkit.tools import ToolResult, Toolset
 
 # Error results (invalid arguments, exceptions, timeouts, unknown tools) allowed in a row.
 MAX_TOOL_ERRORS = 3
-_ERROR_STATUSES = frozenset({"invalid", "error", "timeout"})
+_ERROR_STATUSES = frozenset({"invalid", "error", "timeout", "cut_off"})
 
 SYSTEM = """You are an executor. Carry out one subtask with the tools, then call finish(result)
 as soon as its success criteria are met, or fail(reason) if they cannot be. Do not do other
