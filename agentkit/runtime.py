@@ -70,23 +70,23 @@ class Meter:
     def reserve_model_call(self) -> float | None:
         """Check the budget before a model call, counting the calls already under way; return
         the seconds left of the time budget (None without one)."""
-        u = self.usage
-        pending = u.model_copy(update={"model_calls": u.model_calls + self.in_flight})
-        elapsed = self.elapsed()
-        if (hit := self.budget.exhausted(pending, elapsed)) is not None:
-            raise BudgetExceeded(*hit)
+        left = self._reserve("model_calls", self.in_flight)
         self.in_flight += 1
-        return None if self.budget.max_seconds is None else self.budget.max_seconds - elapsed
+        return left
 
     def reserve_tool_call(self) -> float | None:
         """Check the budget before a tool call, counting the calls already under way (so
         parallel executors cannot pass `max_tool_calls`); return the seconds of time left."""
-        u = self.usage
-        pending = u.model_copy(update={"tool_calls": u.tool_calls + self.tools_in_flight})
+        left = self._reserve("tool_calls", self.tools_in_flight)
+        self.tools_in_flight += 1
+        return left
+
+    def _reserve(self, kind: Literal["model_calls", "tool_calls"], in_flight: int) -> float | None:
+        pending = self.usage.model_copy(
+            update={kind: getattr(self.usage, kind) + in_flight})
         elapsed = self.elapsed()
         if (hit := self.budget.exhausted(pending, elapsed)) is not None:
             raise BudgetExceeded(*hit)
-        self.tools_in_flight += 1
         return None if self.budget.max_seconds is None else self.budget.max_seconds - elapsed
 
     def left_note(self) -> str:
