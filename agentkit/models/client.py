@@ -27,14 +27,18 @@ T = TypeVar("T", bound=BaseModel)
 class CallHooks(Protocol):
     """What a run does around each model call (`agentkit.runtime.RunContext` is one).
 
-    `serve` may answer a request from the record (resume, replay); otherwise `check` runs before
-    the call (it raises `BudgetExceeded` to stop it, else returns the seconds left of the run's
-    time budget, None when it has none) and `record` after it, answered or failed.
+    `serve` may answer a request from the run's own record (resume: not recorded again);
+    otherwise `check` runs before the call (it raises `BudgetExceeded` to stop it, else returns
+    the seconds left of the run's time budget, None when it has none), then `recorded` may give
+    the answer another run recorded (replay) in place of calling the model, and `record` runs
+    after it, answered or failed.
     """
 
     def serve(self, request: ModelRequest, model: str) -> ModelResponse | None: ...
 
     def check(self) -> float | None: ...
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None: ...
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -48,6 +52,9 @@ class NoHooks:
         return None
 
     def check(self) -> float | None:
+        return None
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None:
         return None
 
     def record(
@@ -71,6 +78,9 @@ class Tally:
 
     def check(self) -> float | None:
         return self.inner.check()
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None:
+        return await self.inner.recorded(request, model)  # counted when `record` sees it
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -114,6 +124,9 @@ class ModelClient:
         if (served := self.hooks.serve(request, model)) is not None:
             return served
         left = self.hooks.check()
+        if (replayed := await self.hooks.recorded(request, model)) is not None:
+            self.hooks.record(request, model, replayed, None)
+            return replayed
         try:
             response = await _within(acompletion(model, request, timeout=left), left, model)
         except BaseException as e:  # cancelled too: the call was made, and it is over
