@@ -53,6 +53,11 @@ def _calls_models(tool: Tool) -> bool:
     return (tool.source, tool.name) in _MODEL_TOOLS
 
 
+def _was_in_doubt(call: ToolCall, result: ToolResult) -> bool:
+    """Whether `result` is the in-doubt answer (given without asking for approval)."""
+    return result.status == "error" and result.content == IN_DOUBT.format(name=call.name)
+
+
 @dataclass(kw_only=True)
 class Meter:
     """Spending so far, kept in memory (initialized from the records) and checked before calls."""
@@ -234,6 +239,10 @@ class RunContext:
         tool = tools.get(call.name)
         served = self._served(subtask_id, call)
         if served is not None:
+            if tool is not None and tool.needs_approval and not _was_in_doubt(call, served):
+                # LangGraph hands decisions to a node's interrupts by position: a call decided
+                # before asks again (answered at once), so the next call gets its own decision.
+                self._denied(subtask_id, call, needs=True)
             if tool is not None and _calls_models(tool):  # its model calls count, as they did
                 await tool.run(call.arguments, self.tool_context(subtask_id))
             return served

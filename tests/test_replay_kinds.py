@@ -1,0 +1,127 @@
+"""Exact replay of every kind of run, in a fresh process: compacted, forked, approved, parallel,
+resumed after a kill. Byte-identical: the same prompts, tool results and event log."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentkit import Agent, Budget, FunctionModel
+from agentkit.store import Store
+from agentkit.store.journal import request_key
+from tests import replay_kinds
+from tests.replay_kinds import KINDS, TOOLS
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "PYTHONHASHSEED": "12345", "AGENTKIT_ALLOW_MODEL_REQUESTS": "0",
+       "PYTHONPATH": str(ROOT)}
+
+
+def _record(kind: str, db: str, workspace: Path) -> str:
+    if kind != "killed":
+        return replay_kinds.record(kind, db, workspace)
+    killed = subprocess.run([sys.executable, "-m", "tests.replay_kinds", "killed", db,
+                             str(workspace)], cwd=ROOT, env=ENV, capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    run_id = Store(db).list_runs()[0].id
+    resumed = subprocess.run([sys.executable, "-m", "tests.replay_kinds", "resume", db,
+                              str(workspace), run_id], cwd=ROOT, env=ENV, capture_output=True,
+                             text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    return run_id
+
+
+def _prompts(store: Store, run_id: str) -> list[tuple[str, str, dict[str, Any] | None]]:
+    return [(request_key(c.role, c.subtask_id, c.request), c.model, c.response)
+            for c in store.get_model_calls(run_id)]
+
+
+def _tool_results(store: Store, run_id: str) -> list[tuple[Any, ...]]:
+    return [(c.subtask_id, c.call_id, c.name, c.arguments, c.status, c.result)
+            for c in store.get_tool_calls(run_id)]
+
+
+def _log(store: Store, run_id: str) -> bytes:
+    events = [(e.seq, e.kind, e.subtask_id, e.data) for e in store.get_events(run_id)]
+    return json.dumps(events, sort_keys=True).encode()
+
+
+def _is_of_its_kind(kind: str, store: Store, run_id: str) -> None:
+    """The recorded run really is of `kind` (else the test would prove nothing)."""
+    events = store.get_events(run_id)
+    kinds = [e.kind for e in events]
+    tools = _tool_results(store, run_id)
+    assert store.get_run(run_id).status == "completed"
+    if kind == "compacted":
+        tiers = {t.split(":")[0] for e in events if e.kind == "context_compacted"
+                 for t in e.data["tiers"]}
+        assert "summarize" in tiers and any(t.startswith("mask") for t in tiers)
+        recalled = [t[5] for t in tools if t[2] == "recall"]
+        assert recalled and recalled[0].startswith("Output #m7 of read_record")
+        numbers = [r.number for r in store.get_summaries(run_id)]
+        assert numbers == list(range(1, len(numbers) + 1)) and numbers  # per run, from 1
+        assert any("[context summary #" in json.dumps(c.request)
+                   for c in store.get_model_calls(run_id) if c.role == "executor")
+    elif kind == "forked":
+        assert kinds[0] == "forked" and "strategist" not in {
+            c.role for c in store.get_model_calls(run_id)}
+    elif kind == "approved":
+        given = [e.data["allowed"] for e in events if e.kind == "approval_given"]
+        assert given == [True, False]
+        assert [t[4] for t in tools if t[2] == "deploy"] == ["ok", "denied"]
+    elif kind == "parallel":
+        first_call = kinds.index("model_call", kinds.index("subtask_started"))
+        assert kinds[first_call - 3:first_call] == ["subtask_started"] * 3
+        assert [c.role for c in store.get_model_calls(run_id)].count("thinker") == 3
+    else:
+        assert "resumed" in kinds
+        assert [t[4] for t in tools if t[2] == "append_entry"] == ["error"]  # in doubt
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_of_run_replays_byte_identical_in_a_fresh_process(
+    kind: str, db: str, workspace: Path
+) -> None:
+    original = _record(kind, db, workspace)
+    store = Store(db)
+    _is_of_its_kind(kind, store, original)
+    files = {p.name: p.read_bytes() for p in workspace.iterdir()}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "agentkit.cli", "replay", original, "--db", db, "--json",
+         "--tools", str(TOOLS)],
+        cwd=ROOT, env=ENV, capture_output=True, text=True,
+    )
+
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["event_log_identical"] is True
+    replayed = summary["replay"]
+    assert _prompts(store, replayed) == _prompts(store, original)
+    assert _tool_results(store, replayed) == _tool_results(store, original)
+    assert _log(store, replayed) == _log(store, original)
+    assert store.get_run(replayed).answer == store.get_run(original).answer
+    assert {p.name: p.read_bytes() for p in workspace.iterdir()} == files  # no tool ran
+
+
+def test_replay_leaves_the_calling_agents_settings_alone(db: str, workspace: Path) -> None:
+    original = replay_kinds.record("compacted", db, workspace)
+    from agentkit import load_tools
+
+    caller = Agent(FunctionModel(lambda request: "unused"), tools=[load_tools(TOOLS)], db=db,
+                   workspace=workspace, budget=Budget(max_tokens=5), roles={"judge": "x/y"})
+    before = (caller.model, caller.roles, caller.aliases, caller.budget, caller.max_prompt_tokens,
+              caller.max_concurrency)
+
+    replayed = caller.replay_sync(original)
+
+    store = Store(db)
+    assert (caller.model, caller.roles, caller.aliases, caller.budget, caller.max_prompt_tokens,
+            caller.max_concurrency) == before
+    assert _log(store, replayed.run_id) == _log(store, original)  # from the record's settings
