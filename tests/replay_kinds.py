@@ -10,7 +10,16 @@ import re
 import sys
 from pathlib import Path
 
-from agentkit import Agent, Budget, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall, load_tools
+from agentkit import (
+    Agent,
+    Budget,
+    FunctionModel,
+    ModelRequest,
+    Plan,
+    PlanStep,
+    ToolCall,
+    load_tools,
+)
 
 TOOLS = Path(__file__).with_name("replay_tools.py")
 KINDS = ("compacted", "forked", "approved", "parallel", "killed")

@@ -110,9 +110,10 @@ def test_summaries_and_masked_outputs_are_numbered_within_their_run(tmp_path: Pa
                      for _ in range(2))
     numbers = [store.add_masked_output(run, subtask_id="t1", call_id="c", name="read",
                                        content=f"output of {run}") for run in (first, second)]
-    summary = dict(subtask_id="t1", level=1, first_message=2, last_message=3, merged_ids=[],
-                   tokens_before=9, tokens_after=3, model="scripted/x", data="{}", text="s")
-    summaries = [store.add_summary(run, **summary) for run in (first, second, second)]  # type: ignore[arg-type]
+    summaries = [store.add_summary(run, subtask_id="t1", level=1, first_message=2,
+                                   last_message=3, merged_ids=[], tokens_before=9, tokens_after=3,
+                                   model="scripted/x", data="{}", text="s")
+                 for run in (first, second, second)]
 
     assert numbers == [1, 1] and summaries == [1, 1, 2]
     found = store.get_masked_output(second, 1)
@@ -130,7 +131,8 @@ def test_numbers_are_backfilled_from_the_old_ids(tmp_path: Path) -> None:
     store.close()
     # The database as agentkit left it before 0006: no numbers, ids shown in the prompts.
     _sql(path, "DROP INDEX uq_masked_outputs_run_number", "DROP INDEX uq_summaries_run_number",
-         "ALTER TABLE masked_outputs DROP COLUMN number", "ALTER TABLE summaries DROP COLUMN number",
+         "ALTER TABLE masked_outputs DROP COLUMN number",
+         "ALTER TABLE summaries DROP COLUMN number",
          "DELETE FROM agentkit_migrations WHERE name = '0006_per_run_numbers'")
 
     again = Store(str(path))
