@@ -136,6 +136,27 @@ def killing(request: ModelRequest) -> object:
     return ToolCall(name="finish", arguments={"result": results[-1][:60]})
 
 
+def thinking_killed(request: ModelRequest) -> object:
+    """Samples (at a cost past the subtask's budget) and appends in one step; the append kills
+    the process the first time, so the resumed step is served the sampling's result."""
+    from agentkit import Reply
+
+    if request.role == "strategist":
+        return Plan(strategy="think", steps=[PlanStep(id="s1", title="Think and append",
+                                                      difficulty="hard")])
+    if request.role == "thinker":
+        return Reply(text="Answer: 42", completion_tokens=40_000)
+    if request.role == "finalizer":
+        return "stopped"
+    if not _results(request):
+        return [ToolCall(name="think_parallel", arguments={"question": "6 x 7?", "n": 2}),
+                ToolCall(name="append_entry", arguments={"text": "entry"})]
+    return ToolCall(name="finish", arguments={"result": "appended"})
+
+
+KILLERS = {"killed": killing, "thinking_killed": thinking_killed}
+
+
 def agent(model: FunctionModel, db: str, workspace: Path, **options: object) -> Agent:
     return Agent(model, tools=[load_tools(TOOLS)], db=db, workspace=workspace,
                  **options)  # type: ignore[arg-type]
@@ -159,18 +180,19 @@ def record(kind: str, db: str, workspace: Path) -> str:
     if kind == "parallel":
         return agent(FunctionModel(parallel), db, workspace,
                      max_concurrency=3).run_sync("Note and think").run_id
-    if kind == "killed":  # the first try of the tool kills this process
-        return agent(FunctionModel(killing), db, workspace).run_sync("Append one entry").run_id
+    if kind in KILLERS:  # the first try of append_entry kills this process
+        return agent(FunctionModel(KILLERS[kind]), db, workspace,
+                     budget=Budget(max_revisions=0)).run_sync("Append one entry").run_id
     raise ValueError(f"unknown kind {kind!r}; one of {KINDS}")
 
 
-def resume(db: str, workspace: Path, run_id: str) -> str:
-    return agent(FunctionModel(killing), db, workspace).run_sync_resume(run_id).run_id
+def resume(kind: str, db: str, workspace: Path, run_id: str) -> str:
+    return agent(FunctionModel(KILLERS[kind]), db, workspace,
+                 budget=Budget(max_revisions=0)).run_sync_resume(run_id).run_id
 
 
 if __name__ == "__main__":
-    kind, db, ws = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-    if kind == "resume":
-        print(resume(db, ws, sys.argv[4]))
+    if sys.argv[1] == "resume":
+        print(resume(sys.argv[2], sys.argv[3], Path(sys.argv[4]), sys.argv[5]))
     else:
-        print(record(kind, db, ws))
+        print(record(sys.argv[1], sys.argv[2], Path(sys.argv[3])))

@@ -24,13 +24,13 @@ ENV = {**os.environ, "PYTHONHASHSEED": "12345", "AGENTKIT_ALLOW_MODEL_REQUESTS":
 
 
 def _record(kind: str, db: str, workspace: Path) -> str:
-    if kind != "killed":
+    if kind not in replay_kinds.KILLERS:
         return replay_kinds.record(kind, db, workspace)
-    killed = subprocess.run([sys.executable, "-m", "tests.replay_kinds", "killed", db,
+    killed = subprocess.run([sys.executable, "-m", "tests.replay_kinds", kind, db,
                              str(workspace)], cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert killed.returncode == -9, killed.stderr
     run_id = Store(db).list_runs()[0].id
-    resumed = subprocess.run([sys.executable, "-m", "tests.replay_kinds", "resume", db,
+    resumed = subprocess.run([sys.executable, "-m", "tests.replay_kinds", "resume", kind, db,
                               str(workspace), run_id], cwd=ROOT, env=ENV, capture_output=True,
                              text=True)
     assert resumed.returncode == 0, resumed.stderr
@@ -84,13 +84,8 @@ def _is_of_its_kind(kind: str, store: Store, run_id: str) -> None:
         assert [t[4] for t in tools if t[2] == "append_entry"] == ["error"]  # in doubt
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_every_kind_of_run_replays_byte_identical_in_a_fresh_process(
-    kind: str, db: str, workspace: Path
-) -> None:
-    original = _record(kind, db, workspace)
+def _replays_byte_identical(db: str, workspace: Path, original: str) -> None:
     store = Store(db)
-    _is_of_its_kind(kind, store, original)
     files = {p.name: p.read_bytes() for p in workspace.iterdir()}
 
     done = subprocess.run(
@@ -108,6 +103,32 @@ def test_every_kind_of_run_replays_byte_identical_in_a_fresh_process(
     assert _log(store, replayed) == _log(store, original)
     assert store.get_run(replayed).answer == store.get_run(original).answer
     assert {p.name: p.read_bytes() for p in workspace.iterdir()} == files  # no tool ran
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_of_run_replays_byte_identical_in_a_fresh_process(
+    kind: str, db: str, workspace: Path
+) -> None:
+    original = _record(kind, db, workspace)
+    _is_of_its_kind(kind, Store(db), original)
+    _replays_byte_identical(db, workspace, original)
+
+
+def test_a_sampling_served_on_resume_counts_against_the_subtask_budget(
+    db: str, workspace: Path
+) -> None:
+    run_id = _record("thinking_killed", db, workspace)
+    store = Store(db)
+
+    # Killed after think_parallel's result was recorded: the resumed step was served it, and
+    # its 80000 sampled tokens still put the subtask over its budget, as they did before.
+    (subtask,) = store.get_subtasks(run_id)
+    assert subtask.status == "failed"
+    assert subtask.result and "over the subtask budget" in subtask.result
+    used = int(subtask.result.split()[1])
+    assert used > 80_000 and used > subtask.effort.budget_tokens
+    assert [c.role for c in store.get_model_calls(run_id)].count("thinker") == 2  # not redone
+    _replays_byte_identical(db, workspace, run_id)
 
 
 def test_replay_leaves_the_calling_agents_settings_alone(db: str, workspace: Path) -> None:
