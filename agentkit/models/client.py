@@ -125,7 +125,8 @@ class ModelClient:
             return served
         left = self.hooks.check()
         if (replayed := await self.hooks.recorded(request, model)) is not None:
-            self.hooks.record(request, model, replayed, None)
+            # Recorded under the model that answered then (a resume may have used another).
+            self.hooks.record(request, replayed.model, replayed, None)
             return replayed
         try:
             response = await _within(acompletion(model, request, timeout=left), left, model)
