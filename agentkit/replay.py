@@ -140,7 +140,8 @@ async def _live(
         try:
             return await advance(graph, graph_input, config, ctx)
         except LifeEnded:
-            assert ctx.cue is not None and not ctx.cue.final
+            if ctx.cue is None or ctx.cue.final:  # the last life runs to the original's end
+                raise
             return []
 
 

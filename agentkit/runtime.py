@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -47,6 +48,15 @@ __all__ = ["DENIED", "IN_DOUBT", "Approver", "EventListener", "Meter", "RunConte
 # Tools that only call models through the run's client (agentkit's thinking tools): on resume
 # and replay they run again, their model calls served, so their tokens count as they did.
 _MODEL_TOOLS = frozenset({("agentkit", "think_parallel"), ("agentkit", "think_longer")})
+
+
+# Set while such a tool runs again only to count its tokens: every call must be served.
+_RECOUNTING: ContextVar[bool] = ContextVar("agentkit_recounting", default=False)
+
+
+class _NotRecorded(Exception):
+    """A recount reached a model call the record does not hold (a run recorded by an older
+    agentkit): it stops there rather than ask a model again."""
 
 
 def _calls_models(tool: Tool) -> bool:
@@ -184,6 +194,8 @@ class RunContext:
         return None if found is None else _response(found)
 
     def check(self) -> float | None:
+        if _RECOUNTING.get():
+            raise _NotRecorded("a recounted tool's model call is not in the record")
         return self.meter.reserve_model_call()
 
     async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None:
@@ -244,7 +256,7 @@ class RunContext:
                 # before asks again (answered at once), so the next call gets its own decision.
                 self._denied(subtask_id, call, needs=True)
             if tool is not None and _calls_models(tool):  # its model calls count, as they did
-                await tool.run(call.arguments, self.tool_context(subtask_id))
+                await self._recount(tool, call, subtask_id)
             return served
         if tool is None:
             names = ", ".join(tools.names)
@@ -265,6 +277,15 @@ class RunContext:
             return await self._replayed(subtask_id, call, result)
         self._record_tool(subtask_id, call, result)
         return result
+
+    async def _recount(self, tool: Tool, call: ToolCall, subtask_id: str) -> None:
+        """Run a served thinking tool again for its token count only: its model calls are all
+        served from the record (none is made; the tool's failure there is its own result)."""
+        token = _RECOUNTING.set(True)
+        try:
+            await tool.run(call.arguments, self.tool_context(subtask_id))
+        finally:
+            _RECOUNTING.reset(token)
 
     async def _replayed(
         self, subtask_id: str, call: ToolCall, result: ToolResult | None

@@ -146,3 +146,33 @@ def test_replay_leaves_the_calling_agents_settings_alone(db: str, workspace: Pat
     assert (caller.model, caller.roles, caller.aliases, caller.budget, caller.max_prompt_tokens,
             caller.max_concurrency) == before
     assert _log(store, replayed.run_id) == _log(store, original)  # from the record's settings
+
+
+async def test_a_served_sampling_never_asks_a_model_again(db: str, workspace: Path) -> None:
+    """A record without the sampling's model calls (an older agentkit's): the recount stops
+    at the first unrecorded call instead of making it, and the recorded result is served."""
+    from agentkit import ToolCall, Toolset
+    from agentkit.execution import toolbox
+    from agentkit.models import ModelClient
+    from agentkit.runtime import RunContext
+    from agentkit.store.journal import Journal
+
+    model = FunctionModel(lambda request: pytest.fail("a served sampling asked the model"))
+    store = Store(db)
+    run_id = store.create_run(goal="g", model=model.model_name, workspace=str(workspace),
+                              settings={})
+    call = ToolCall(name="think_parallel", arguments={"question": "6 x 7?", "n": 2}, id="c1")
+    store.record_tool_call(run_id, subtask_id="t1", call_id="c1", name=call.name,
+                           arguments=call.arguments_json(), result="Answer: 42", status="ok",
+                           latency_ms=1.0)
+    ctx = RunContext(run_id=run_id, goal="g", store=store,
+                     models=ModelClient(default=model.model_name), tools=Toolset(),
+                     workspace=workspace, budget=Budget(), mode="resume",
+                     journal=Journal.for_run(store, run_id))
+    tools = toolbox.for_subtask(Toolset(), client=ctx.client, thinking_on=True,
+                                tokens_left=lambda: 10_000, context=None)
+
+    result = await ctx.call_tool("t1", call, tools)
+
+    assert (result.status, result.content) == ("ok", "Answer: 42")
+    assert model.requests == [] and store.usage(run_id).model_calls == 0

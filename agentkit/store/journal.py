@@ -214,7 +214,7 @@ class Cue:
     written: int
     last: int
     final: bool = True
-    _waiting: list[asyncio.Future[None]] = field(default_factory=list)
+    _waiting: list[asyncio.Future[None]] = field(default_factory=list, init=False, repr=False)
 
     def wrote(self) -> None:
         """One more event is in the replay's log (the emitter calls this)."""
