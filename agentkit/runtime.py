@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from agentkit import tracing
 from agentkit.context import ContextManager
 from agentkit.errors import BudgetExceeded
 from agentkit.events import Emitter, EventKind, EventListener
@@ -272,7 +273,11 @@ class RunContext:
             self._started(subtask_id, call)
             if self.source is not None and not _calls_models(tool):
                 return await self._replayed(subtask_id, call, None)
-            result = await tool.run(call.arguments, self.tool_context(subtask_id))
+            with tracing.span(f"execute_tool {call.name}", {
+                    "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name,
+                    "gen_ai.tool.call.id": call.id, "agentkit.subtask_id": subtask_id}) as span:
+                result = await tool.run(call.arguments, self.tool_context(subtask_id))
+                tracing.set_attributes(span, {"agentkit.tool.status": result.status})
         if self.source is not None:
             return await self._replayed(subtask_id, call, result)
         self._record_tool(subtask_id, call, result)
