@@ -359,10 +359,11 @@ def plans_diff(
         typer.echo(json.dumps(data, indent=2))
         return
     console = _console()
-    console.print(f"v{a} → v{b} ({new.trigger}): {new.reason}", highlight=False)
+    # Plan text is the model's: printed as it is, never read as rich markup.
+    console.print(f"v{a} → v{b} ({new.trigger}): {new.reason}", highlight=False, markup=False)
     for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
         for step in data[key]:
-            console.print(f"  {mark} {step}", highlight=False)
+            console.print(f"  {mark} {step}", highlight=False, markup=False)
 
 
 @plans_app.command("export")
@@ -488,19 +489,20 @@ def tools_list(
         typer.echo(json.dumps(rows, indent=2))
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_edge=False)
     for column in ("name", "signature", "source"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["name"], row["signature"], row["source"])
+        table.add_row(*(Text(row[k]) for k in ("name", "signature", "source")))  # `list[str]`
     console = _console()
     console.print(table)
     plugins = ", ".join(installed_plugins()) or "none"
     packs = ", ".join(builtin_packs()) or "none"
     console.print(
         f"{len(rows)} tools; installed plugins: {plugins}; built-in packs: {packs}",
-        highlight=False,
+        highlight=False, markup=False,
     )
 
 

@@ -28,14 +28,18 @@ T = TypeVar("T", bound=BaseModel)
 class CallHooks(Protocol):
     """What a run does around each model call (`agentkit.runtime.RunContext` is one).
 
-    `serve` may answer a request from the record (resume, replay); otherwise `check` runs before
-    the call (it raises `BudgetExceeded` to stop it, else returns the seconds left of the run's
-    time budget, None when it has none) and `record` after it, answered or failed.
+    `serve` may answer a request from the run's own record (resume: not recorded again);
+    otherwise `check` runs before the call (it raises `BudgetExceeded` to stop it, else returns
+    the seconds left of the run's time budget, None when it has none), then `recorded` may give
+    the answer another run recorded (replay) in place of calling the model, and `record` runs
+    after it, answered or failed.
     """
 
     def serve(self, request: ModelRequest, model: str) -> ModelResponse | None: ...
 
     def check(self) -> float | None: ...
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None: ...
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -49,6 +53,9 @@ class NoHooks:
         return None
 
     def check(self) -> float | None:
+        return None
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None:
         return None
 
     def record(
@@ -72,6 +79,9 @@ class Tally:
 
     def check(self) -> float | None:
         return self.inner.check()
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None:
+        return await self.inner.recorded(request, model)  # counted when `record` sees it
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -115,6 +125,10 @@ class ModelClient:
         if (served := self.hooks.serve(request, model)) is not None:
             return served
         left = self.hooks.check()
+        if (replayed := await self.hooks.recorded(request, model)) is not None:
+            # Recorded under the model that answered then (a resume may have used another).
+            self.hooks.record(request, replayed.model, replayed, None)
+            return replayed
         with tracing.span(f"chat {model}", tracing.model_attributes(
                 request.role, model, request.subtask_id)) as span:
             try:
