@@ -38,7 +38,7 @@ class PlanStep(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=100)]
     instructions: Annotated[str, Field(max_length=600)] = ""
     success_criteria: Annotated[str, Field(max_length=300)] = ""
-    depends_on: Annotated[list[str], Field(max_length=6)] = []
+    depends_on: Annotated[list[Annotated[str, Field(max_length=24)]], Field(max_length=6)] = []
     difficulty: Difficulty = "medium"
     # About how many tool calls the step takes; its step limit and budget are sized from it.
     expected_calls: Annotated[int, Field(ge=1, le=200)] | None = None
