@@ -76,6 +76,8 @@ class Plan(BaseModel):
             lines.append(line)
         if details:
             lines += [f"Tried before: {note}" for note in self.failed_approaches]
+            if self.continues:
+                lines.append("Continues: the strategist adds steps when these are done")
         return "\n".join(lines)
 
     @model_validator(mode="after")

@@ -79,7 +79,9 @@ async def long_run(calls: int, folder: Path, *, window: int = MAX_PLAN_STEPS) ->
     db = folder / "horizon.db"
     budget = Budget(max_model_calls=calls + 100, max_tokens=None, max_tool_calls=None)
     agent = Agent(horizon.model, tools=[work], db=db, workspace=folder, budget=budget)
+    started = time.perf_counter()
     result = await agent.run("Work through every step")
+    wall = time.perf_counter() - started
     store = Store(str(db))
     versions = store.plan_versions(result.run_id)
     executor = [c for c in store.get_model_calls(result.run_id) if c.role == "executor"]
@@ -93,7 +95,7 @@ async def long_run(calls: int, folder: Path, *, window: int = MAX_PLAN_STEPS) ->
         "archived": len(archived(result.subtasks, latest.plan, latest.version)),
         "peak_prompt": max(c.prompt_tokens for c in executor),
         "cap": min(s.effort.budget_tokens for s in result.subtasks),
-        "cpu": horizon.cpu,
+        "wall_s": round(wall, 1), "cpu": horizon.cpu,
     }
 
 
