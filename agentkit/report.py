@@ -138,7 +138,8 @@ def _subtasks(store: Store, run_id: str, tools: list[ToolCallRow]) -> str:
         parts.append(
             f'<details class="subtask" data-id="{escape(s.id)}" open><summary><b>{escape(s.id)}'
             f"</b> {escape(s.title)} · <span class='status s-{escape(s.status)}'>"
-            f"{escape(s.status)}</span> · plan v{s.plan_version} · {escape(s.effort.model or 'default model')}"
+            f"{escape(s.status)}</span> · plan v{s.plan_version} · "
+            f"{escape(s.effort.model or 'default model')}"
             f"</summary><p>{_text(s.result or '')}</p>{_tool_table(rows)}</details>")
     return "".join(parts) + "</section>"
 
