@@ -180,3 +180,17 @@ async def test_a_long_run_smoke_completes_with_its_steps_archived(tmp_path: Path
     assert out["done"] == out["steps"] == 8 and out["extends"] == 2
     assert out["archived"] == 6 and out["largest_plan"] == 3
     assert out["tool_calls"] == 8 * 12 and out["peak_prompt"] <= out["cap"]
+
+
+def test_a_plan_repeating_a_step_keeps_its_first_copy() -> None:
+    # The embedded model writes the same step three times under different ids.
+    same = {"title": "Write the report", "instructions": "Write report.md."}
+    draft = strategist.PlanDraft.model_validate({"strategy": "s", "steps": [
+        {"id": "s1", "title": "Read the data"},
+        {"id": "s2", **same, "depends_on": ["s1"]},
+        {"id": "s3", "title": "write the  REPORT", "instructions": "Write report.md"},
+        {"id": "s4", **same},
+        {"id": "s5", "title": "Check it", "depends_on": ["s3", "s4"]},
+    ]})
+    assert [(s.id, s.depends_on) for s in draft.steps] == [
+        ("s1", []), ("s2", ["s1"]), ("s5", ["s2"])]

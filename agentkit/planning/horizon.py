@@ -36,7 +36,7 @@ class PlanExtension(BaseModel):
 
     @model_validator(mode="after")
     def _check_step_graph(self) -> PlanExtension:
-        strategist.repair_steps(self.steps)
+        self.steps = strategist.repair_steps(self.steps)
         return self
 
 

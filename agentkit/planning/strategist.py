@@ -5,6 +5,8 @@ It sees the goal, the current plan, the ledger and the remaining budget — neve
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ConfigDict, model_validator
 
 from agentkit.models import ModelClient, ModelRequest
@@ -23,26 +25,45 @@ steps when these are done."""
 class PlanDraft(Plan):
     """A plan as a model writes it: repaired, not refused, where the fix is unambiguous.
 
-    Small models repeat step ids and point at steps that do not exist; a repeated id gets a
-    suffix and a dependency on no earlier step is dropped. Plan files get no such leniency.
+    Small models repeat step ids, repeat whole steps and point at steps that do not exist; a
+    repeated id gets a suffix, a repeated step is dropped (what depended on it depends on its
+    first copy) and a dependency on no earlier step is dropped. Plan files get no such leniency.
     """
 
     model_config = ConfigDict(extra="forbid", title="Plan")
 
     @model_validator(mode="after")
     def _check_step_graph(self) -> PlanDraft:
-        repair_steps(self.steps)
+        self.steps = repair_steps(self.steps)
         return self
 
 
-def repair_steps(steps: list[PlanStep]) -> None:
-    """Give a repeated step id a suffix and drop dependencies on no earlier step, in place."""
+def repair_steps(steps: list[PlanStep]) -> list[PlanStep]:
+    """`steps` without repeats: a step with the same title and instructions as an earlier one
+    (ignoring case, spacing and punctuation) is dropped and dependencies on it go to the first;
+    a repeated id gets a suffix; a dependency on no earlier step is dropped."""
     seen: set[str] = set()
+    first_of: dict[str, str] = {}  # a step's text → the id of its first copy
+    copy_of: dict[str, str] = {}  # a dropped copy's id → the id of the first copy
+    kept = []
     for number, step in enumerate(steps, start=1):
+        text = _words(f"{step.title} {step.instructions}")
+        if text in first_of:
+            copy_of.setdefault(step.id, first_of[text])
+            continue
         if step.id in seen:
             step.id = f"{step.id}-{number}"[:24]
-        step.depends_on = [d for d in step.depends_on if d in seen]
+        deps = [copy_of.get(d, d) for d in step.depends_on]
+        step.depends_on = list(dict.fromkeys(d for d in deps if d in seen))
+        first_of[text] = step.id
+        copy_of.pop(step.id, None)  # from here on, this id names this step
         seen.add(step.id)
+        kept.append(step)
+    return kept
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 async def _plan(client: ModelClient, task: str) -> Plan:
