@@ -6,7 +6,7 @@ calls a step, about 154 steps over 13 plan windows. Settings are the defaults ex
 run-wide limits, which a run this long must raise: `max_model_calls`, and also `max_tokens` and
 `max_tool_calls` (the defaults, 200k tokens and 500 tool calls, stop it long before 2,000
 calls). CPU per model call is process time (agentkit, LangGraph, SQLite, LiteLLM and the scripted
-model itself) over the 50 calls before each mark; the prompt cap is the smallest one the context
+model itself) over the 100 calls before each mark; the prompt cap is the smallest one the context
 manager fitted executor prompts to (the subtask budgets: scripted models have no window).
 """
 
@@ -26,7 +26,7 @@ from agentkit.store import Store
 
 SIZES = {"smoke": 100, "full": 2000}
 MARKS = {"smoke": (50, 100), "full": (200, 1000, 2000)}
-WINDOW = 50
+WINDOW = 100
 CALLS_PER_STEP = 12
 TMP_ROOT = "/dev/shm" if Path("/dev/shm").is_dir() else None
 
