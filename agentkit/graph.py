@@ -112,6 +112,8 @@ async def _revised(ctx: RunContext, state: RunState) -> tuple[Plan, str, str]:
             ledger=Ledger.from_subtasks(subtasks, facts=ctx.records.facts()),
             tool_names=ctx.tools.names, budget_note=ctx.meter.left_note(),
         )
+        if extension.goal_met or not extension.steps:
+            reason = f"{reason}; the strategist added no steps: the goal is met"
         return horizon.extended(current.plan, extension, subtasks), "extend", reason
     plan = await strategist.revise(
         ctx.client, ctx.goal, plan=current.plan,

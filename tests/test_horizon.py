@@ -170,6 +170,7 @@ async def test_an_extension_that_finds_the_goal_met_ends_the_run(
     assert result.status == "completed", result.error
     versions = Store(db).plan_versions(result.run_id)
     assert [v.trigger for v in versions] == ["initial", "extend"]
+    assert versions[-1].reason.endswith("the strategist added no steps: the goal is met")
     assert not versions[-1].plan.continues and len(result.subtasks) == 1
 
 
