@@ -228,10 +228,13 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
     lifecycle.start(subtask, lambda: _ledger_for(ctx, subtask).render())
     ctx.records.update_subtask(subtask)
     ctx.emit("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
-    messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "")
+    checks = _checks(found.plan, subtask)
+    messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "",
+                               checks)
     try:
         outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,
-                                         call_tool=ctx.call_tool, context=ctx.context)
+                                         call_tool=ctx.call_tool, context=ctx.context,
+                                         checks=checks)
     except BudgetExceeded as e:
         _stopped(ctx, subtask, str(e))
         return {"statuses": {subtask.id: "pending"}, "stop": e.kind}
@@ -250,6 +253,14 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
         subtask_id=subtask.id,
     )
     return {"statuses": {subtask.id: subtask.status}}
+
+
+def _checks(plan: Plan, subtask: Subtask) -> list[str]:
+    """The check commands a result of `subtask` must pass: its steps', once it completes them."""
+    if not subtask.completes_step:
+        return []
+    steps = {s.id: s for s in plan.steps}
+    return [c for sid in subtask.steps if sid in steps and (c := steps[sid].check)]
 
 
 def _stopped(ctx: RunContext, subtask: Subtask, reason: str) -> None:

@@ -12,6 +12,7 @@ A run is in one mode for its whole life in a process, set when the context is bu
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from agentkit.sandbox import SandboxMode
 from agentkit.schema import CONTROL_TOOLS, Budget, Plan, Usage
 from agentkit.store import RunRecord, RunStore
 from agentkit.store.journal import Journal
-from agentkit.tools import ToolContext, ToolResult, Toolset
+from agentkit.tools import Tool, ToolContext, ToolResult, Toolset
 
 RunMode = Literal["fresh", "resume", "replay"]
 DENIED = "The user denied this call of {name!r}; do not call it again with the same arguments."
@@ -52,6 +53,7 @@ class Meter:
     # Model calls checked and under way: parallel calls (think_parallel's samples, parallel
     # subtasks) each count before any of them is recorded, so together they cannot overshoot.
     in_flight: int = 0
+    tools_in_flight: int = 0  # the same for tool calls (released once the call is recorded)
 
     def elapsed(self) -> float:
         """Seconds since the run (or its resumption) started."""
@@ -74,6 +76,17 @@ class Meter:
         if (hit := self.budget.exhausted(pending, elapsed)) is not None:
             raise BudgetExceeded(*hit)
         self.in_flight += 1
+        return None if self.budget.max_seconds is None else self.budget.max_seconds - elapsed
+
+    def reserve_tool_call(self) -> float | None:
+        """Check the budget before a tool call, counting the calls already under way (so
+        parallel executors cannot pass `max_tool_calls`); return the seconds of time left."""
+        u = self.usage
+        pending = u.model_copy(update={"tool_calls": u.tool_calls + self.tools_in_flight})
+        elapsed = self.elapsed()
+        if (hit := self.budget.exhausted(pending, elapsed)) is not None:
+            raise BudgetExceeded(*hit)
+        self.tools_in_flight += 1
         return None if self.budget.max_seconds is None else self.budget.max_seconds - elapsed
 
     def left_note(self) -> str:
@@ -221,16 +234,36 @@ class RunContext:
             result = ToolResult(status="error", content=IN_DOUBT.format(name=call.name))
         elif self._denied(subtask_id, call, needs=tool.needs_approval):
             result = ToolResult(status="denied", content=DENIED.format(name=call.name))
+        elif tool.ends_subtask is not None:  # ending a subtask is not work: never refused
+            result = await self._execute(subtask_id, call, tool, None)
         else:
-            if tool.ends_subtask is None:  # ending a subtask is not work: never refused
-                self.meter.check()
-            self._started(subtask_id, call)
-            with tracing.span(f"execute_tool {call.name}", {
-                    "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name,
-                    "gen_ai.tool.call.id": call.id, "agentkit.subtask_id": subtask_id}) as span:
-                result = await tool.run(call.arguments, self.tool_context(subtask_id))
-                tracing.set_attributes(span, {"agentkit.tool.status": result.status})
+            left = self.meter.reserve_tool_call()
+            try:
+                result = await self._execute(subtask_id, call, tool, left)
+            finally:
+                self.meter.tools_in_flight -= 1
+            if result.status == "cut_off":  # recorded first: the call ran, and the time is up
+                self._record_tool(subtask_id, call, result)
+                raise BudgetExceeded("time", result.content)
         self._record_tool(subtask_id, call, result)
+        return result
+
+    async def _execute(
+        self, subtask_id: str, call: ToolCall, tool: Tool, seconds_left: float | None
+    ) -> ToolResult:
+        """Run `tool` for `call`, stopped when the run's time budget runs out (`cut_off`)."""
+        self._started(subtask_id, call)
+        with tracing.span(f"execute_tool {call.name}", {
+                "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name,
+                "gen_ai.tool.call.id": call.id, "agentkit.subtask_id": subtask_id}) as span:
+            try:
+                async with asyncio.timeout(seconds_left):
+                    result = await tool.run(call.arguments, self.tool_context(subtask_id))
+            except TimeoutError:
+                result = ToolResult(status="cut_off", content=(
+                    f"{call.name!r} was cut off by the run's time budget "
+                    f"({self.budget.max_seconds:g}s)"))
+            tracing.set_attributes(span, {"agentkit.tool.status": result.status})
         return result
 
     def _served(self, subtask_id: str, call: ToolCall) -> ToolResult | None:

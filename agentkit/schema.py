@@ -42,6 +42,9 @@ class PlanStep(BaseModel):
     difficulty: Difficulty = "medium"
     # About how many tool calls the step takes; its step limit and budget are sized from it.
     expected_calls: Annotated[int, Field(ge=1, le=200)] | None = None
+    # A shell command run in the workspace (in the sandbox) when the step's last subtask calls
+    # finish: exit code 0 accepts the result, anything else sends it back with the output.
+    check: Annotated[str | None, Field(max_length=300)] = None
 
 
 class Plan(BaseModel):

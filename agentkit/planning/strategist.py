@@ -16,7 +16,8 @@ from agentkit.schema import Plan, PlanStep, Subtask
 SYSTEM = """You are the strategist of an agent. Write a short plan for the goal as JSON.
 Each step has: id (like "s1"), title, instructions, success_criteria, depends_on (ids of earlier
 steps it needs), difficulty (trivial, easy, medium or hard), expected_calls (about how many tool
-calls it takes). Use only the tools listed.
+calls it takes), and optionally check: a shell command whose exit code 0 proves the step done
+(e.g. "python -m pytest -q"). Use only the tools listed.
 Prefer few steps: one step per distinct piece of work. A plan holds at most 12 steps: when the
 goal needs more, write the first ones and set continues to true; you will be asked for the next
 steps when these are done."""
