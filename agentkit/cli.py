@@ -337,10 +337,12 @@ def plans_show(
 
     store = Store(db)
     entry = _plan_version(store, run_id, version)
+    gone = _archived(store, entry)
     if as_json:
-        typer.echo(json.dumps(to_dict(entry), indent=2))
+        typer.echo(json.dumps({**to_dict(entry), "archived": [a.model_dump() for a in gone]},
+                              indent=2))
         return
-    print_plan(_console(), entry)
+    print_plan(_console(), entry, archived=gone)
 
 
 @plans_app.command("diff")
@@ -355,13 +357,17 @@ def plans_diff(
     old, new = _plan_version(store, run_id, a), _plan_version(store, run_id, b)
     changes = plan_file.diff(old.plan, new.plan)
     data = {**changes.model_dump(), "trigger": new.trigger, "reason": new.reason}
+    # A step done by then left the plan as archived, not removed.
+    done = {a.step_id for a in _archived(store, new)}
+    data["archived"] = [step for step in data["removed"] if step in done]
+    data["removed"] = [step for step in data["removed"] if step not in done]
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
     console = _console()
     # Plan text is the model's: printed as it is, never read as rich markup.
     console.print(f"v{a} → v{b} ({new.trigger}): {new.reason}", highlight=False, markup=False)
-    for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
+    for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~"), ("archived", "✓")):
         for step in data[key]:
             console.print(f"  {mark} {step}", highlight=False, markup=False)
 
@@ -382,6 +388,13 @@ def plans_export(
     goal = store.get_run(run_id).goal
     plan_file.export(entry.plan, goal, output)
     typer.echo(f"wrote plan v{entry.version} of run {entry.run_id} to {output}")
+
+
+def _archived(store: Any, entry: PlanVersion) -> list[Any]:
+    """The finished steps that plan version `entry` no longer holds (`horizon.archived`)."""
+    from agentkit.planning import horizon
+
+    return horizon.archived(store.get_subtasks(entry.run_id), entry.plan, entry.version)
 
 
 def _plan_version(store: Any, run_id: str, version: int | None) -> PlanVersion:

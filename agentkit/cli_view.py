@@ -11,6 +11,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agentkit.planning import horizon
+from agentkit.planning.horizon import ArchivedStep
 from agentkit.schema import Plan, RunResult
 from agentkit.store import PlanVersion, RunRow, Store
 from agentkit.store.records import to_dict
@@ -117,11 +119,14 @@ def run_details(store: Store, run_id: str) -> dict[str, Any]:
     run = store.get_run(run_id)
     rid = run.id
     found = store.get_plan(rid)
+    subtasks = store.get_subtasks(rid)
     return {
         "run": to_dict(run),
         "plan_version": found.version if found else 0,
         "plan": found.plan.model_dump() if found else None,
-        "subtasks": [s.model_dump() for s in store.get_subtasks(rid)],
+        "archived": [] if found is None else [
+            a.model_dump() for a in horizon.archived(subtasks, found.plan, found.version)],
+        "subtasks": [s.model_dump() for s in subtasks],
         "tool_calls": [
             {k: getattr(c, k) for k in ("subtask_id", "name", "arguments", "status", "result")}
             for c in store.get_tool_calls(rid)
@@ -138,6 +143,7 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
     if d["plan"]:
         console.print(f"\n[bold]plan v{d['plan_version']}[/]")
         _print_plan_text(console, Plan.model_validate(d["plan"]).render())
+        _print_archived(console, [ArchivedStep.model_validate(a) for a in d["archived"]])
     table = Table(title="subtasks", show_edge=False)
     for column in ("id", "step", "status", "result"):
         table.add_column(column)
@@ -166,13 +172,28 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
     console.print(Panel(Text(run["answer"] or "(no answer)"), title="answer"))
 
 
-def print_plan(console: Console, entry: PlanVersion) -> None:
+def print_plan(
+    console: Console, entry: PlanVersion, *, archived: list[ArchivedStep] | None = None
+) -> None:
     plan = entry.plan
     console.print(
         f"[bold]plan v{entry.version}[/] ({escape(entry.trigger)}): {escape(entry.reason)}",
         highlight=False,
     )
     _print_plan_text(console, plan.render(details=True))
+    _print_archived(console, archived or [])
+
+
+def _print_archived(console: Console, archived: list[ArchivedStep], shown: int = 10) -> None:
+    """Finished steps that left the plan: a count, then the latest `shown` of them."""
+    if not archived:
+        return
+    console.print(f"  archived: {len(archived)} finished step(s)", highlight=False)
+    if len(archived) > shown:
+        console.print(f"    … {len(archived) - shown} earlier", highlight=False)
+    for a in archived[-shown:]:
+        console.print(f"    ✓ {a.step_id}. {a.title} ({a.subtask_id}): {a.result[:60]}",
+                      highlight=False, markup=False)
 
 
 def _print_plan_text(console: Console, text: str) -> None:

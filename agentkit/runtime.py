@@ -29,7 +29,7 @@ from agentkit.errors import BudgetExceeded
 from agentkit.events import Emitter, EventKind, EventListener
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.sandbox import SandboxMode
-from agentkit.schema import Budget, Plan, Usage
+from agentkit.schema import CONTROL_TOOLS, Budget, Plan, Usage
 from agentkit.store import RunRecord, RunStore
 from agentkit.store.journal import Cue, Journal, ReplayDivergence
 from agentkit.store.records import ToolCallRow
@@ -390,7 +390,8 @@ class RunContext:
             latency_ms=result.latency_ms, event=("tool_call", data, subtask_id),
         )
         self.events.tell("tool_call", data, subtask_id=subtask_id)
-        self.meter.usage.tool_calls += 1
+        if call.name not in CONTROL_TOOLS:  # ending a subtask is not work
+            self.meter.usage.tool_calls += 1
 
 
 def _response(found: Any) -> ModelResponse:

@@ -57,7 +57,8 @@ def test_json_output_keeps_the_shape_of_the_stored_rows(db: str, workspace: Path
 
     details = json.loads(CliRunner().invoke(app, ["runs", "show", run_id, "--db", db,
                                                   "--json"]).output)
-    assert list(details) == ["run", "plan_version", "plan", "subtasks", "tool_calls", "usage"]
+    assert list(details) == ["run", "plan_version", "plan", "archived", "subtasks", "tool_calls",
+                             "usage"]
     assert list(details["run"]) == [
         "id", "goal", "status", "model", "workspace", "settings", "answer", "error",
         "parent_run_id", "created_at", "updated_at",
@@ -68,7 +69,8 @@ def test_json_output_keeps_the_shape_of_the_stored_rows(db: str, workspace: Path
 
     plan = json.loads(CliRunner().invoke(app, ["plans", "show", run_id, "--db", db,
                                                "--json"]).output)
-    assert list(plan) == ["run_id", "version", "plan", "trigger", "reason", "created_at"]
+    assert list(plan) == ["run_id", "version", "plan", "trigger", "reason", "created_at",
+                          "archived"]
     assert (plan["version"], plan["trigger"]) == (1, "initial")
     assert [s["id"] for s in plan["plan"]["steps"]] == ["s1", "s2"]
 

@@ -21,6 +21,7 @@ from agentkit.context import ContextManager
 from agentkit.errors import ToolDefinitionError, ToolRetry
 from agentkit.execution import thinking
 from agentkit.models import ModelClient
+from agentkit.schema import CONTROL_TOOLS
 from agentkit.tools import Tool, ToolContext, Toolset
 
 # A thinking tool makes several model calls; the default tool timeout is too short for that.
@@ -66,6 +67,7 @@ def control_tools() -> list[Tool]:
 
 
 CONTROL_NAMES = frozenset(t.name for t in control_tools())
+assert set(CONTROL_TOOLS) == CONTROL_NAMES  # the budget leaves out exactly these
 
 
 def thinking_tools(client: ModelClient, tokens_left: Callable[[], int]) -> list[Tool]:

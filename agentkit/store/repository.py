@@ -18,7 +18,7 @@ import agentkit.store._search as _search
 import agentkit.store.database as database
 import agentkit.store.migrations as migrations
 from agentkit.errors import StorageError, UserError
-from agentkit.schema import Plan, RunStatus, Subtask, Usage
+from agentkit.schema import CONTROL_TOOLS, Plan, RunStatus, Subtask, Usage
 from agentkit.store.dialect import dialect_for
 from agentkit.store.records import (
     EventRow,
@@ -360,7 +360,8 @@ class Store:
                 ).where(model_calls.c.run_id == run_id)
             ).one()
             t = conn.execute(
-                select(func.count(tool_calls.c.id)).where(tool_calls.c.run_id == run_id)
+                select(func.count(tool_calls.c.id)).where(
+                    tool_calls.c.run_id == run_id, tool_calls.c.name.notin_(CONTROL_TOOLS))
             ).scalar()
         return Usage(
             prompt_tokens=m[0], completion_tokens=m[1], cost_usd=float(m[2]),
