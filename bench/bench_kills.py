@@ -37,7 +37,7 @@ TIMEOUT_S = 120.0  # a worker that has not ended by then is hung
 
 
 def _start(mode: str, db: Path, log: Path, run_id: str | None) -> subprocess.Popen[str]:
-    argv = [sys.executable, "-m", "bench._kill_worker", mode, str(db), *([run_id] if run_id else [])]
+    argv = [sys.executable, "-m", "bench._kill_worker", mode, str(db), *filter(None, [run_id])]
     env = {**os.environ, "AGENTKIT_ALLOW_MODEL_REQUESTS": "0", "AGENTKIT_KILL_LOG": str(log),
            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PYTHONWARNINGS": "ignore"}
     return subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -49,17 +49,24 @@ def _lines(log: Path) -> list[int]:
 
 
 def _run_ids(db: Path) -> list[str]:
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            return [r[0] for r in conn.execute("SELECT id FROM runs")]
-    except sqlite3.Error:  # not created yet, or its schema not yet migrated
+    if not db.exists():
         return []
+    # Read-write: the first connection after a kill recovers the write-ahead log's index.
+    conn = sqlite3.connect(db, timeout=30)
+    try:
+        return [r[0] for r in conn.execute("SELECT id FROM runs ORDER BY created_at")]
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):  # its schema not yet made
+            return []
+        raise
+    finally:
+        conn.close()
 
 
 def _kill_at_random(proc: subprocess.Popen[str], db: Path, log: Path,
                     rng: random.Random) -> str:
     """SIGKILL `proc` after a random number of lines and a random delay; what happened."""
-    after = rng.randint(len(_lines(log)), EFFECTS - 1)
+    after = rng.randint(min(len(_lines(log)), EFFECTS), EFFECTS)  # EFFECTS: in the finalizer
     deadline = time.monotonic() + TIMEOUT_S
     while proc.poll() is None and time.monotonic() < deadline:
         if (len(_lines(log)) >= after if after else _run_ids(db)):
@@ -115,11 +122,12 @@ def trial(seed: int, folder: Path, kill_choices: tuple[int, ...] = (1, 2)) -> di
     ids = _run_ids(db)
     counts = Counter(_lines(log))
     outcome.update(
-        status=_status(db, ids[0]) if ids else "no run",
+        runs=len(ids), status=_status(db, ids[0]) if len(ids) == 1 else f"{len(ids)} runs",
         repeated=sum(c - 1 for c in counts.values() if c > 1),
         lost=sum(1 for n in range(1, EFFECTS + 1) if n not in counts),
     )
     outcome["stuck"] = int(outcome["status"] != "completed")
+    print(f"trial {seed}: {outcome}", file=sys.stderr, flush=True)
     return outcome
 
 
@@ -147,9 +155,9 @@ def run(size: str = "full") -> dict[str, Any]:
     failed = [o for o in outcomes if o["stuck"] or o["repeated"] or o["lost"] or o["errors"]]
     notes = [
         f"{EFFECTS} side effects per run; a kill waits for a random number of them (or for the "
-        f"run to exist) plus up to 0.15 s; {PARALLEL} trials at a time. kills counts the workers actually killed (a worker "
-        "that ended first is not). Seeds 0..trials-1, so a failing trial can be rerun alone "
-        "with bench.bench_kills.trial(seed, folder).",
+        f"run to exist) plus up to 0.15 s; {PARALLEL} trials at a time. kills counts the "
+        "workers actually killed (a worker that ended first is not). Seeds 0..trials-1, so a "
+        "failing trial can be rerun alone with bench.bench_kills.trial(seed, folder).",
         *(f"seed {o['seed']}: {o}" for o in failed[:5]),
     ]
     return {

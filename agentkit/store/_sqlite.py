@@ -27,7 +27,7 @@ def path(url: str) -> Path:
 
 
 def busy_timeout() -> float:
-    """How long (seconds) to wait for another process's write lock: `$AGENTKIT_BUSY_TIMEOUT` or 30."""
+    """Seconds to wait for another process's write lock: `$AGENTKIT_BUSY_TIMEOUT`, or 30."""
     value = os.environ.get(BUSY_ENV, "30")
     try:
         return max(0.0, float(value))
