@@ -29,10 +29,12 @@ from typing import Any
 
 from bench._util import ROOT
 
-SIZES: dict[str, dict[str, Any]] = {"smoke": {"trials": 2, "kills": [1]},
-                                    "full": {"trials": 50, "kills": [1, 2]}}
-PARALLEL = 2  # trials at once (each is a chain of worker processes)
 EFFECTS = 12  # bench._kill_worker.EFFECTS, without importing agentkit here
+# kills: how many workers of a trial may be killed; latest: the most lines before a kill (the
+# smoke size kills before the last lines, so that its runs are cut off, not already finished).
+SIZES: dict[str, dict[str, Any]] = {"smoke": {"trials": 2, "kills": [1], "latest": EFFECTS - 3},
+                                    "full": {"trials": 50, "kills": [1, 2], "latest": EFFECTS}}
+PARALLEL = 2  # trials at once (each is a chain of worker processes)
 TIMEOUT_S = 120.0  # a worker that has not ended by then is hung
 
 
@@ -63,10 +65,10 @@ def _run_ids(db: Path) -> list[str]:
         conn.close()
 
 
-def _kill_at_random(proc: subprocess.Popen[str], db: Path, log: Path,
-                    rng: random.Random) -> str:
+def _kill_at_random(proc: subprocess.Popen[str], db: Path, log: Path, rng: random.Random,
+                    latest: int) -> str:
     """SIGKILL `proc` after a random number of lines and a random delay; what happened."""
-    after = rng.randint(min(len(_lines(log)), EFFECTS), EFFECTS)  # EFFECTS: in the finalizer
+    after = rng.randint(min(len(_lines(log)), latest), latest)  # EFFECTS: in the finalizer
     deadline = time.monotonic() + TIMEOUT_S
     while proc.poll() is None and time.monotonic() < deadline:
         if (len(_lines(log)) >= after if after else _run_ids(db)):
@@ -99,7 +101,8 @@ def _status(db: Path, run_id: str) -> str:
         return str(conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()[0])
 
 
-def trial(seed: int, folder: Path, kill_choices: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+def trial(seed: int, folder: Path, kill_choices: tuple[int, ...] = (1, 2),
+          latest: int = EFFECTS) -> dict[str, Any]:
     """One run, killed once or twice at random points, then resumed until it ends."""
     rng = random.Random(seed)
     db, log = folder / "runs.db", folder / "effects.log"
@@ -114,7 +117,7 @@ def trial(seed: int, folder: Path, kill_choices: tuple[int, ...] = (1, 2)) -> di
         proc = _start("resume" if run_id else "run", db, log, run_id)
         outcome["resumes"] += run_id is not None
         if attempt < kills:
-            outcome["kills"] += _kill_at_random(proc, db, log, rng) == "killed"
+            outcome["kills"] += _kill_at_random(proc, db, log, rng, latest) == "killed"
             continue
         result = _finish(proc)
         if result["status"] in ("hung", "error"):
@@ -134,12 +137,13 @@ def trial(seed: int, folder: Path, kill_choices: tuple[int, ...] = (1, 2)) -> di
 def run(size: str = "full") -> dict[str, Any]:
     if size not in SIZES:
         raise ValueError(f"size {size!r} is unknown; use one of {', '.join(SIZES)}")
-    trials, choices = SIZES[size]["trials"], tuple(SIZES[size]["kills"])
+    trials, choices, latest = (SIZES[size][k] for k in ("trials", "kills", "latest"))
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(PARALLEL) as pool:
         folders = [Path(tmp) / f"trial{seed}" for seed in range(trials)]
         for folder in folders:
             folder.mkdir()
-        outcomes = list(pool.map(lambda s: trial(s, folders[s], choices), range(trials)))
+        outcomes = list(pool.map(lambda s: trial(s, folders[s], tuple(choices), latest),
+                                 range(trials)))
     total = {
         "trials": trials,
         "kills": sum(o["kills"] for o in outcomes),
