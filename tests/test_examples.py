@@ -298,3 +298,12 @@ async def test_mcp_example_calls_the_real_time_server(tmp_path: Path) -> None:
     executor = next(r for r in model.requests if r.role == "executor")
     assert {"get_current_time", "convert_time"} <= set(executor.tool_names)
 
+
+
+@pytest.mark.parametrize("name", ["coding_agent", "custom_tool", "mcp_tool", "research_agent"])
+def test_an_example_without_a_model_says_which_to_give(name: str) -> None:
+    done = subprocess.run([sys.executable, str(EXAMPLES / name / "run.py")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--model is required: this example needs a capable model" in done.stderr
+    assert "local/smollm2 only shows that the pipeline runs" in done.stderr

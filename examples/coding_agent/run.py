@@ -49,9 +49,16 @@ def build_agent(model: Model, workspace: Path, *, db: str | Path | None = None) 
 
 def main(argv: list[str] | None = None, *, model: Model | None = None) -> RunResult:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="local/smollm2", help="a LiteLLM model string")
+    parser.add_argument("--model", help=(
+        "a LiteLLM model string, e.g. openai/gpt-4.1-mini, with its API key set (required: the "
+        "embedded local/smollm2 cannot do this task; tests/test_examples.py runs it with a "
+        "scripted model)"))
     parser.add_argument("--workspace", type=Path, help="a new folder (default: a temp folder)")
     args = parser.parse_args(argv)
+    if args.model is None and model is None:
+        parser.error("--model is required: this example needs a capable model (e.g. --model "
+                     "openai/gpt-4.1-mini with OPENAI_API_KEY set); the embedded local/smollm2 "
+                     "only shows that the pipeline runs")
     workspace = prepare_workspace(args.workspace or Path(tempfile.mkdtemp(prefix="coding-")))
     agent = build_agent(model or args.model, workspace)
     result = agent.run_sync(GOAL)
