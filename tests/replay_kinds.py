@@ -166,7 +166,7 @@ def record(kind: str, db: str, workspace: Path) -> str:
     """Record a run of `kind` to its end; return the id of the run to replay."""
     if kind == "compacted":
         return agent(FunctionModel(compacted), db, workspace,
-                     max_prompt_tokens=2000).run_sync("Audit the records").run_id
+                     max_prompt_tokens=2400).run_sync("Audit the records").run_id
     if kind == "forked":
         first = agent(forking(False), db, workspace, budget=Budget(max_revisions=0))
         original = first.run_sync("Read both records").run_id

@@ -190,9 +190,10 @@ async def test_a_prompt_that_cannot_fit_raises_instead_of_looping(db: str) -> No
     with pytest.raises(ContextOverflow, match=r"over the threshold of 1200 .*budget 1500"):
         await context.fit(conversation(40), budget_tokens=1500)
     merges = [r for r in model.requests if "Summaries, oldest first" in r.messages[-1]["content"]]
-    # One summary per chunk of old turns, one merge, one condensing merge — then it gives up.
+    # One summary per chunk of old turns, one merge, one condensing merge; then the last resort
+    # (every turn but the newest summarized, and merged) — then it gives up.
     chunks = [r for r in context.store.get_summaries(context.run_id) if not r.merged_ids]
-    assert len(merges) == 2 and len(model.requests) == 2 + len(chunks)
+    assert len(merges) == 3 and len(model.requests) == 3 + len(chunks)
 
     huge_plan = [pinned()[0], {"role": "user", "content": "plan step " * 3000}]
     with pytest.raises(ContextOverflow, match="the pinned plan and task alone take"):

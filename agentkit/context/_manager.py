@@ -120,7 +120,8 @@ class ContextManager:
         if before <= job.threshold:
             return messages
         layout = msgs.split(messages)
-        for tier in (self._mask_old, self._summarize, self._merge, self._mask_all):
+        for tier in (self._mask_old, self._summarize, self._merge, self._mask_all,
+                     self._summarize_all):
             await tier(layout, job)
             if self._fits(layout, job):
                 break
@@ -169,10 +170,13 @@ class ContextManager:
         self._mask(layout, job, keep=self.keep_recent, tier="mask")
 
     async def _mask_all(self, layout: msgs.Layout, job: _Job) -> None:
-        # Last resort: recent outputs too (a single output larger than the budget ends here).
-        self._mask(layout, job, keep=0, tier="mask_recent")
+        # Last resort: recent outputs too, but never the newest turn's: the executor must see the
+        # result it is acting on (a newest output larger than the budget is a ContextOverflow).
+        self._mask(layout, job, keep=1, tier="mask_recent")
 
     def _mask(self, layout: msgs.Layout, job: _Job, *, keep: int, tier: str) -> None:
+        """Mask tool outputs, oldest first, outside the newest `keep` turn groups; a `recall`
+        result is never masked (it is what the executor asked to see again)."""
         size = self._size(layout.messages(), job)
         masked = 0
         for group in layout.groups[: max(len(layout.groups) - keep, 0)]:
@@ -183,9 +187,9 @@ class ContextManager:
                     continue
                 content = str(message.get("content") or "")
                 tokens = self.counter.count([message])
-                if tokens < self.mask_min_tokens:
-                    continue
                 name = msgs.tool_name(group, message)
+                if tokens < self.mask_min_tokens or name == "recall":
+                    continue
                 masked_id = self.store.add_masked_output(  # numbered within the run
                     self.run_id, subtask_id=job.subtask_id,
                     call_id=str(message.get("tool_call_id", "")), name=name, content=content,
@@ -198,8 +202,14 @@ class ContextManager:
 
     # tier b: summarizing turns --------------------------------------------------------------
 
-    async def _summarize(self, layout: msgs.Layout, job: _Job) -> None:
-        old = layout.groups[: max(len(layout.groups) - self.keep_recent, 0)]
+    async def _summarize_all(self, layout: msgs.Layout, job: _Job) -> None:
+        # Last resort: every turn but the newest into the summary (whose output stays in full).
+        await self._summarize(layout, job, keep=1, tier="summarize_recent")
+
+    async def _summarize(
+        self, layout: msgs.Layout, job: _Job, *, keep: int | None = None, tier: str = "summarize"
+    ) -> None:
+        old = layout.groups[: max(len(layout.groups) - (keep or self.keep_recent), 0)]
         if not old:
             return
         task = "\n".join(str(m.get("content") or "") for m in layout.pinned)[:_TASK_CHARS]
@@ -215,7 +225,7 @@ class ContextManager:
             message = self._persist(summary, layout, job, level=1, span=(first, last),
                                     merged=[], before=before)
             layout.summaries.append(message)
-        job.tiers.append(f"summarize:{len(old)}")
+        job.tiers.append(f"{tier}:{len(old)}")
         await self._merge(layout, job)  # tier c also runs when the summaries themselves grow
 
     def _chunks(self, groups: list[msgs.Group], job: _Job) -> list[list[msgs.Group]]:
