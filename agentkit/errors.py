@@ -6,6 +6,7 @@ AgentkitError
 │   ├── ModelConfigError      unknown provider/model, missing API key, missing 'local' extra
 │   ├── ToolDefinitionError   duplicate tool name, unsupported signature
 │   ├── PlanFileError         a plan file that does not parse or validate
+│   ├── AgentFileError        an agent file that does not parse or validate, or cannot be built
 │   └── StorageConfigError    database URL/path unusable (not writable, bad scheme)
 ├── RunError                  the run could not go on
 │   ├── ModelError            the model failed or kept answering garbage
@@ -45,6 +46,10 @@ class ToolDefinitionError(UserError):
 
 class PlanFileError(UserError):
     """A plan file that does not parse or does not validate."""
+
+
+class AgentFileError(UserError):
+    """An agent file that does not parse, does not validate, or names what cannot be loaded."""
 
 
 class StorageConfigError(UserError):

@@ -22,10 +22,11 @@ model as the tool's 'error' result. This is the only module that imports `mcp`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
@@ -50,6 +51,7 @@ class MCPToolset:
         env: extra environment variables for the server process.
         cwd: the server process's working folder.
         url: the server's streamable HTTP endpoint, e.g. 'http://127.0.0.1:8000/mcp'.
+        headers: HTTP headers sent with every request to `url` (for auth).
         prefix: put before every tool name, to keep two servers' tools apart.
         timeout: seconds before a tool call is stopped.
         needs_approval: mark every tool of this server as needing approval.
@@ -65,6 +67,7 @@ class MCPToolset:
         env: Mapping[str, str] | None = None,
         cwd: str | Path | None = None,
         url: str | None = None,
+        headers: Mapping[str, str] | None = None,
         prefix: str = "",
         timeout: float = DEFAULT_TIMEOUT,
         needs_approval: bool = False,
@@ -81,6 +84,7 @@ class MCPToolset:
                 f"MCP url {url!r} is not an http(s) URL, e.g. 'http://127.0.0.1:8000/mcp'"
             )
         self.command, self.args, self.url = command, list(args), url
+        self.headers = dict(headers or {})
         self.env, self.cwd, self.stderr = dict(env or {}), cwd, stderr
         self.prefix, self.timeout, self.needs_approval = prefix, timeout, needs_approval
         self.connect_timeout = connect_timeout
@@ -129,7 +133,7 @@ class MCPToolset:
 
     def _transport(self) -> Any:
         if self.url is not None:
-            return self.url
+            return _http_transport(self.url, self.headers) if self.headers else self.url
         params = StdioServerParameters(
             command=self.command or "", args=self.args, env=self.env or None, cwd=self.cwd
         )
@@ -175,6 +179,17 @@ class MCPToolset:
         if result.is_error:
             raise ToolRetry(text or f"{self.label}: tool {remote!r} failed without a message")
         return text
+
+
+@contextlib.asynccontextmanager
+async def _http_transport(url: str, headers: dict[str, str]) -> AsyncIterator[Any]:
+    """The streamable HTTP transport with `headers` on every request (the SDK's own client)."""
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    async with (create_mcp_http_client(headers=headers) as http,
+                streamable_http_client(url, http_client=http) as streams):
+        yield streams
 
 
 def render_result(result: types.CallToolResult) -> str:

@@ -66,11 +66,16 @@ def _tsvector_search(conn: Connection, dialect: Dialect) -> None:
         _search.create_index(conn, "tsvector")
 
 
+def _run_agent(conn: Connection, dialect: Dialect) -> None:
+    tables.run_agents.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0001_initial", apply=_initial),
     Migration(name="0002_context_memory", apply=_context_memory),
     Migration(name="0003_request_deltas", apply=_request_deltas),
     Migration(name="0004_tsvector_search", apply=_tsvector_search),
+    Migration(name="0005_run_agent", apply=_run_agent),
 )
 
 # Before migrations had names, the schema table recorded their positions in the list.
