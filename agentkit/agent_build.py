@@ -25,7 +25,9 @@ from agentkit.models.scripted import ScriptedBase
 from agentkit.plugins import load_tools
 from agentkit.tools import Toolset
 
-__all__ = ["Parts", "check_tools", "expand", "load_factory", "parts", "tool_prints"]
+__all__ = [
+    "Parts", "check_tools", "expand", "load_factory", "parts", "tool_prints", "variables",
+]
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -184,3 +186,13 @@ def check_tools(run_id: str, recorded: Mapping[str, Mapping[str, str]], tools: T
         "changed; give the run the tools it was made with (the agent file, --tools, the MCP "
         "servers it used) and try again"
     )
+
+
+def variables(spec: AgentFile) -> list[str]:
+    """The environment variables the MCP servers of `spec` read (`${VAR}`), in order."""
+    found: list[str] = []
+    for server in spec.mcp_servers.values():
+        values = server.headers if isinstance(server, HttpServer) else server.env
+        for value in values.values():
+            found += [n for n in _VAR.findall(value) if n not in found]
+    return found

@@ -61,6 +61,7 @@ __all__ = [
     "Tier",
     "is_factory",
     "load",
+    "override",
     "parse",
     "resolve",
     "schema",
@@ -287,3 +288,31 @@ def _tool_ref(ref: str, base: Path) -> str:
     if is_name and not (base / ref).exists():
         return ref
     return _absolute(ref, base)
+
+
+def override(spec: AgentFile, *, base: Path, **flags: Any) -> AgentFile:
+    """`spec` with the command line's flags over its fields (None: not given), its paths
+    relative to `base`.
+
+    Flags: model, tools, workspace, max_prompt_tokens, max_concurrency, sandbox,
+    sandbox_network, and any budget field (max_tokens, max_cost_usd, ...).
+    """
+    given = {k: v for k, v in flags.items() if v is not None}
+    data = spec.record()
+    for key in ("model", "tools", "max_concurrency"):
+        if key in given:
+            data[key] = given.pop(key)
+    if "workspace" in given:
+        data["workspace"] = str(given.pop("workspace"))
+    if "max_prompt_tokens" in given:
+        data["context"] = {**data["context"], "max_prompt_tokens": given.pop("max_prompt_tokens")}
+    if "sandbox" in given:
+        data["sandbox"] = {**data["sandbox"], "mode": given.pop("sandbox")}
+    if "sandbox_network" in given:
+        data["sandbox"] = {**data["sandbox"], "network": given.pop("sandbox_network")}
+    data["budget"] = {**data["budget"], **given}
+    try:
+        merged = AgentFile.model_validate(data)
+    except ValidationError as e:
+        raise AgentFileError(f"command-line flags: {_describe(e)}") from e
+    return resolve(merged, base)
