@@ -122,6 +122,19 @@ Server = Annotated[
 ]
 
 
+def _tier_kind(value: Any) -> str | None:
+    return "str" if isinstance(value, str) else "Tier" if isinstance(value, dict | Tier) else None
+
+
+TierLike = Annotated[
+    Annotated[str, Tag("str")] | Annotated[Tier, Tag("Tier")],
+    Discriminator(
+        _tier_kind, custom_error_type="tier",
+        custom_error_message="a tier is a model string or {model: ..., reasoning_effort: ...}",
+    ),
+]
+
+
 class BudgetSpec(Budget):
     """Every budget of a run (see `agentkit.Budget`); null means unlimited."""
 
@@ -149,7 +162,7 @@ class AgentFile(_Strict):
     model: str = Field(default=DEFAULT_MODEL, min_length=1, description=(
         "A LiteLLM model string, or a factory returning a model: 'pkg.module:function' or "
         "'path/to/file.py:function'."))
-    aliases: dict[str, str | Tier] = Field(default={}, description=(
+    aliases: dict[str, TierLike] = Field(default={}, description=(
         "Model tiers such as 'fast' and 'strong' (used by calibration): a model string or "
         "factory, or {model, reasoning_effort}."))
     roles: dict[Role, str] = Field(default={}, description="A model (or tier name) per role.")
@@ -217,6 +230,8 @@ def _describe(error: ValidationError) -> str:
     for item in error.errors()[:5]:
         loc = [str(p) for p in item["loc"] if p not in ("stdio", "http", "str", "Tier")]
         where = f"field {'.'.join(loc)!r}" if loc else "the file"
+        if loc[-1:] == ["[key]"]:
+            where = f"field {'.'.join(loc[:-2])!r}, key {loc[-2]!r}"
         message = item["msg"].removeprefix("Value error, ")
         kind = item["type"]
         if kind == "extra_forbidden":

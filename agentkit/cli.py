@@ -543,6 +543,12 @@ def agents_check(
     parts(spec, tools=False)
     found = Toolset([load_tools(ref) for ref in (spec.tools or DEFAULT_PACKS)])
     needed = variables(spec)
+    unknown = [n for n in spec.needs_approval if n not in found]
+    if unknown and not spec.mcp_servers:  # else they may be the servers' (known once started)
+        raise UserError(
+            f"agent file {str(file)!r}: field 'needs_approval' names {', '.join(map(repr, unknown))}"
+            f", which the agent does not have; its tools: {', '.join(found.names) or 'none'}"
+        )
     if as_json:
         typer.echo(json.dumps({"agent": spec.record(), "tools": found.names,
                                "environment": needed}, indent=2))
