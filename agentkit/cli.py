@@ -536,6 +536,7 @@ def agents_check(
 
     from agentkit.agent_build import parts, variables
     from agentkit.agent_file import load
+    from agentkit.errors import AgentFileError
     from agentkit.plugins import load_tools
     from agentkit.tools import Toolset
 
@@ -545,9 +546,10 @@ def agents_check(
     needed = variables(spec)
     unknown = [n for n in spec.needs_approval if n not in found]
     if unknown and not spec.mcp_servers:  # else they may be the servers' (known once started)
-        raise UserError(
-            f"agent file {str(file)!r}: field 'needs_approval' names {', '.join(map(repr, unknown))}"
-            f", which the agent does not have; its tools: {', '.join(found.names) or 'none'}"
+        raise AgentFileError(
+            f"agent file {str(file)!r}: field 'needs_approval' names "
+            f"{', '.join(map(repr, unknown))}, which the agent does not have; its tools: "
+            f"{', '.join(found.names) or 'none'}"
         )
     if as_json:
         typer.echo(json.dumps({"agent": spec.record(), "tools": found.names,
