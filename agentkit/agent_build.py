@@ -67,7 +67,8 @@ def parts(spec: AgentFile, *, tools: bool = True) -> Parts:
         role: aliases.get(m) or model(m) for role, m in spec.roles.items()}
     found = Parts(model=model(spec.model), roles=roles, aliases=aliases, efforts=efforts)
     if tools:
-        found.tools = [load_tools(ref) for ref in (spec.tools or DEFAULT_TOOLS)]
+        refs = DEFAULT_TOOLS if spec.tools is None else spec.tools
+        found.tools = [load_tools(ref) for ref in refs]
         found.servers = [_server(name, s) for name, s in spec.mcp_servers.items()]
     return found
 

@@ -542,7 +542,8 @@ def agents_check(
 
     spec = load(file)
     parts(spec, tools=False)
-    found = Toolset([load_tools(ref) for ref in (spec.tools or DEFAULT_PACKS)])
+    refs = DEFAULT_PACKS if spec.tools is None else spec.tools
+    found = Toolset([load_tools(ref) for ref in refs])
     needed = variables(spec)
     unknown = [n for n in spec.needs_approval if n not in found]
     if unknown and not spec.mcp_servers:  # else they may be the servers' (known once started)

@@ -277,3 +277,43 @@ def test_a_run_of_a_python_built_scripted_model_says_how_to_resume_it_from_pytho
     assert "used the scripted model 'scripted/py-only', built in Python without a factory" in (
         lines[0])
     assert f".run_sync_resume({run_id!r})" in lines[0]
+
+
+def test_a_killed_run_with_an_mcp_server_resumes_from_its_record_alone(
+    tmp_path: Path, db: str, workspace: Path
+) -> None:
+    """The run's MCP server (stdio, with a side effect) comes from its agent file; after a
+    SIGKILL, `agentkit resume RUN` with no flags restarts it, and the server's own ledger shows
+    every mutating call exactly once."""
+    ledger = tmp_path / "ledger.txt"
+    path = _write(tmp_path, f"""
+model: {MODELS}:ledger
+tools: []
+mcpServers:
+  ledger:
+    command: {sys.executable}
+    args: [{ROOT / "tests" / "mcp_ledger_server.py"}]
+    env: {{LEDGER_FILE: "${{LEDGER_FILE}}"}}
+    prefix: ledger_
+workspace: {workspace}
+""")
+    killed = _cli("run", "Record one and two", "--agent", str(path), "--db", db, "--json",
+                  AK_CRASH="1", LEDGER_FILE=str(ledger))
+    assert killed.returncode == -9, killed.stderr
+    assert ledger.read_text() == "one\ntwo\n"  # both written; the second's answer never came
+    [run] = Store(db).list_runs()
+    assert run.status == "running"
+    recorded = Store(db).get_agent(run.id)
+    assert recorded is not None
+    # the secret's name is recorded, never its value
+    assert recorded.spec["mcpServers"]["ledger"]["env"] == {"LEDGER_FILE": "${LEDGER_FILE}"}
+    assert str(ledger) not in json.dumps(recorded.spec)
+
+    done = _cli("resume", run.id, "--db", db, "--json", LEDGER_FILE=str(ledger))
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["answer"] == "recorded one and two"
+    assert ledger.read_text() == "one\ntwo\n"  # nothing repeated, nothing lost
+    appends = [c for c in Store(db).get_tool_calls(run.id) if c.name == "ledger_append_entry"]
+    assert [(json.loads(c.arguments)["text"], c.status) for c in appends] == [
+        ("one", "ok"), ("two", "ok")]
