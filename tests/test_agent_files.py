@@ -317,3 +317,28 @@ workspace: {workspace}
     appends = [c for c in Store(db).get_tool_calls(run.id) if c.name == "ledger_append_entry"]
     assert [(json.loads(c.arguments)["text"], c.status) for c in appends] == [
         ("one", "ok"), ("two", "ok")]
+
+
+def test_approve_and_replay_from_the_cli_rebuild_the_recorded_agent(
+    tmp_path: Path, db: str, workspace: Path
+) -> None:
+    path = _hello_file(tmp_path, workspace)
+    path.write_text(path.read_text() + "needs_approval: [run_shell]\n")
+    paused = _cli("run", HELLO_GOAL, "--agent", str(path), "--db", db, "--json")
+    assert paused.returncode == 3, paused.stderr
+    waiting = json.loads(paused.stdout)
+    assert waiting["status"] == "awaiting_approval"
+    assert [a["name"] for a in waiting["approvals"]] == ["run_shell"]
+
+    approved = _cli("approve", waiting["run_id"], "--db", db, "--json")  # no --tools, no model
+
+    assert approved.returncode == 0, approved.stderr
+    assert json.loads(approved.stdout)["answer"] == (
+        "hello.py prints [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]")
+
+    plain = _hello_file(tmp_path, workspace)
+    first = _cli("run", HELLO_GOAL, "--agent", str(plain), "--db", db, "--json")
+    assert first.returncode == 0, first.stderr
+    replayed = _cli("replay", json.loads(first.stdout)["run_id"], "--db", db, "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["event_log_identical"] is True
