@@ -339,6 +339,13 @@ def test_approve_and_replay_from_the_cli_rebuild_the_recorded_agent(
     plain = _hello_file(tmp_path, workspace)
     first = _cli("run", HELLO_GOAL, "--agent", str(plain), "--db", db, "--json")
     assert first.returncode == 0, first.stderr
-    replayed = _cli("replay", json.loads(first.stdout)["run_id"], "--db", db, "--json")
+    first_id = json.loads(first.stdout)["run_id"]
+    replayed = _cli("replay", first_id, "--db", db, "--json")
     assert replayed.returncode == 0, replayed.stderr
     assert json.loads(replayed.stdout)["event_log_identical"] is True
+    forked = _cli("fork", first_id, "--version", "1", "--db", db, "--json")
+    assert forked.returncode == 0, forked.stderr
+    fork_id = json.loads(forked.stdout)["run_id"]
+    # the work up to plan version 1 is carried over; the finalizer is still on its own model
+    assert [(c.role, c.model) for c in Store(db).get_model_calls(fork_id)] == [
+        ("finalizer", "scripted/ak-final")]
