@@ -261,10 +261,16 @@ class Agent:
                                 on_event=on_event)
             if reopen:
                 store.finish_run(run.id, "running", answer=None)
+            if reopen or self._budget_changed(run.id):  # it goes on under this budget
                 self._record_agent(run.id, tools)
             ctx.emit("resumed", {"status": run.status})
             await self._drive(ctx, reopen=reopen)
         return self.result(run.id)
+
+    def _budget_changed(self, run_id: str) -> bool:
+        recorded = self.store.get_agent(run_id)
+        return recorded is not None and Budget.model_validate(
+            recorded.spec.get("budget") or {}) != self.budget
 
     def _check_budget_left(self, run_id: str) -> None:
         spent = self.budget.exhausted(self.store.usage(run_id), 0.0)
