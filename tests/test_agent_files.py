@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agentkit import Agent, AgentFileError
+from agentkit import Agent, AgentFileError, ModelRequest
 from agentkit import agent_file as af
 from agentkit.cli import app
+from agentkit.models import ModelClient
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "tests" / "agent_models.py"
@@ -108,3 +109,27 @@ needs_approval: [write_file]
     assert (agent.budget.max_tokens, agent.budget.max_cost_usd) == (1234, 0.5)
     assert (agent.max_prompt_tokens, agent.max_concurrency) == (3000, 2)
     assert agent.needs_approval == ["write_file"]
+
+
+async def test_a_tiers_reasoning_effort_reaches_its_calls(tmp_path: Path) -> None:
+    log = tmp_path / "efforts.txt"
+    (tmp_path / "factory.py").write_text(f"""
+from agentkit import FunctionModel
+
+def answer(request):
+    with open({str(log)!r}, "a") as f:
+        f.write(f"{{request.reasoning_effort}}\\n")
+    return "ok"
+
+def make():
+    return FunctionModel(answer)
+""")
+    path = _write(tmp_path, "model: factory.py:make\n"
+                  "aliases: {strong: {model: factory.py:make, reasoning_effort: high}}\n")
+    agent = Agent.from_file(path)
+    client = ModelClient(default=agent.model, aliases=agent.aliases,
+                         efforts=agent.reasoning_efforts)
+    messages = [{"role": "user", "content": "hi"}]
+    await client.complete(ModelRequest(role="executor", messages=messages, model="strong"))
+    await client.complete(ModelRequest(role="executor", messages=messages))
+    assert log.read_text().splitlines() == ["high", "None"]

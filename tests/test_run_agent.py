@@ -73,7 +73,7 @@ def _killed_hello_run(tmp_path: Path, db: str, workspace: Path) -> str:
     return run.id
 
 
-def test_cli_resume_with_no_flags_rebuilds_the_agent_of_the_file(
+def test_a_killed_run_refuses_other_tools_then_resumes_with_no_flags_as_its_file_said(
     tmp_path: Path, db: str, workspace: Path
 ) -> None:
     run_id = _killed_hello_run(tmp_path, db, workspace)
@@ -81,8 +81,17 @@ def test_cli_resume_with_no_flags_rebuilds_the_agent_of_the_file(
     assert recorded is not None
     assert recorded.spec["roles"] == {"finalizer": f"{MODELS}:final"}
     assert sorted(recorded.tools) == sorted([*load_tools("files").names, "run_shell"])
+    before = _rows(db)
 
-    done = _cli("resume", run_id, "--db", db, "--json")  # from another folder's point of view
+    refused = _cli("resume", run_id, "--db", db, "--tools", "files")
+
+    assert refused.returncode == 2, refused.stderr
+    assert f"run {run_id!r} cannot go on with these tools: missing tool(s) 'run_shell'" in (
+        refused.stderr)
+    assert "Nothing was changed" in refused.stderr
+    assert _rows(db) == before  # byte for byte, checkpoints included
+
+    done = _cli("resume", run_id, "--db", db, "--json")  # later, no flags: the recorded agent
 
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["answer"] == (
@@ -96,25 +105,6 @@ def test_cli_resume_with_no_flags_rebuilds_the_agent_of_the_file(
     settings = store.get_run(run_id).settings
     assert (settings["max_prompt_tokens"], settings["max_concurrency"]) == (6000, 2)
     assert [e.kind for e in store.get_events(run_id)].count("resumed") == 1
-
-
-def test_resume_with_a_tool_missing_refuses_and_changes_nothing(
-    tmp_path: Path, db: str, workspace: Path
-) -> None:
-    run_id = _killed_hello_run(tmp_path, db, workspace)
-    before = _rows(db)
-
-    refused = _cli("resume", run_id, "--db", db, "--tools", "files")
-
-    assert refused.returncode == 2, refused.stderr
-    assert f"run {run_id!r} cannot go on with these tools: missing tool(s) 'run_shell'" in (
-        refused.stderr)
-    assert "Nothing was changed" in refused.stderr
-    assert _rows(db) == before  # byte for byte, checkpoints included
-
-    done = _cli("resume", run_id, "--db", db, "--json")  # later, with the right tools
-    assert done.returncode == 0, done.stderr
-    assert Store(db).get_run(run_id).status == "completed"
 
 
 @tool(needs_approval=True)
