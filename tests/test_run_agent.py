@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +254,57 @@ def test_approve_and_replay_from_the_cli_rebuild_the_recorded_agent(
     # the work up to plan version 1 is carried over; the finalizer is still on its own model
     assert [(c.role, c.model) for c in Store(db).get_model_calls(fork_id)] == [
         ("finalizer", "scripted/ak-final")]
+
+
+@pytest.fixture
+def auth_url(tmp_path: Path) -> Iterator[str]:
+    """tests/mcp_auth_server.py on a free port, wanting the bearer token 's3cret'."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    with (tmp_path / "auth-server.log").open("w") as log:
+        server = ROOT / "tests" / "mcp_auth_server.py"
+        process = subprocess.Popen([sys.executable, str(server), str(port), "s3cret"],
+                                   stdout=log, stderr=log)
+        try:
+            for _ in range(600):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    assert process.poll() is None, "the auth MCP server exited"
+                    time.sleep(0.05)
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def test_an_http_mcp_server_gets_the_headers_of_the_agent_file(
+    tmp_path: Path, db: str, workspace: Path, auth_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "adder.py").write_text(
+        "from agentkit import FunctionModel, ToolCall\n"
+        "from tests.scripts import single_tool_step\n"
+        "def make():\n"
+        "    return FunctionModel(single_tool_step(\n"
+        "        'Add', ToolCall(name='add', arguments={'a': 2, 'b': 3})))\n")
+    path = _write(tmp_path, f"""
+model: adder.py:make
+tools: []
+mcpServers:
+  adder: {{url: "{auth_url}", headers: {{Authorization: "Bearer ${{ADDER_TOKEN}}"}}}}
+workspace: {workspace}
+""")
+    monkeypatch.setenv("ADDER_TOKEN", "wrong")
+    with pytest.raises(UserError, match="cannot connect to mcp http"):
+        Agent.from_file(path, db=db).run_sync("add 2 and 3")
+
+    monkeypatch.setenv("ADDER_TOKEN", "s3cret")
+    result = Agent.from_file(path, db=db).run_sync("add 2 and 3")
+
+    assert (result.status, result.answer) == ("completed", "5")
+    recorded = Store(db).get_agent(result.run_id)
+    assert recorded is not None
+    assert recorded.spec["mcpServers"]["adder"]["headers"] == {
+        "Authorization": "Bearer ${ADDER_TOKEN}"}
