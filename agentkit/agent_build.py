@@ -26,7 +26,8 @@ from agentkit.plugins import load_tools
 from agentkit.tools import Toolset
 
 __all__ = [
-    "Parts", "check_tools", "expand", "load_factory", "parts", "tool_prints", "variables",
+    "Parts", "check_tools", "expand", "load_factory", "parts", "refs_from_prints", "tool_prints",
+    "variables",
 ]
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -197,3 +198,21 @@ def variables(spec: AgentFile) -> list[str]:
         for value in values.values():
             found += [n for n in _VAR.findall(value) if n not in found]
     return found
+
+
+_PACK_SOURCE = re.compile(r"^(?:pack|plugin) '(?P<name>[^']+)'")
+_FILE_SOURCE = re.compile(r"^(?P<file>.+\.py):[A-Za-z_][\w-]*$")
+
+
+def refs_from_prints(prints: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """The tool references (packs, plugins, files) that gave a run's tools, read from where
+    each came from; a tool from elsewhere (a function given in Python, an MCP server given as
+    an object) has none, and `check_tools` then names it as missing."""
+    refs: list[str] = []
+    for print_ in prints.values():
+        source = print_["source"]
+        found = _PACK_SOURCE.match(source) or _FILE_SOURCE.match(source)
+        if found is not None:
+            ref = found.groupdict().get("name") or found["file"]
+            refs += [ref] if ref not in refs else []
+    return refs

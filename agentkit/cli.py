@@ -219,8 +219,12 @@ def _agent_for(
     recorded = store.get_agent(run.id)
     if recorded is None:
         return _legacy_agent_for(run, db, tools, model), run
-    spec = override(AgentFile.model_validate(recorded.spec), base=Path.cwd(), model=model,
-                    tools=tools, **budget)
+    spec = AgentFile.model_validate(recorded.spec)
+    if spec.tools is None and tools is None:  # given in Python: the packs and files they came from
+        from agentkit.agent_build import refs_from_prints
+
+        tools = refs_from_prints(recorded.tools)
+    spec = override(spec, base=Path.cwd(), model=model, tools=tools, **budget)
     if verb != "replay":
         _check_rebuildable(run.id, spec, verb)
     agent = Agent.from_spec(spec, db=db)

@@ -133,3 +133,15 @@ def make():
     await client.complete(ModelRequest(role="executor", messages=messages, model="strong"))
     await client.complete(ModelRequest(role="executor", messages=messages))
     assert log.read_text().splitlines() == ["high", "None"]
+
+
+def test_tools_given_in_python_are_rebuilt_from_where_they_came_from() -> None:
+    from agentkit import Toolset, load_tools
+    from agentkit.agent_build import refs_from_prints, tool_prints
+
+    folder = ROOT / "examples" / "custom_tool" / "my_tools"
+    given = Toolset([load_tools("files"), load_tools(folder)])
+    refs = refs_from_prints(tool_prints(given))
+    assert refs[0] == "files"
+    rebuilt = Toolset([load_tools(ref) for ref in refs])
+    assert tool_prints(rebuilt) == tool_prints(given)
