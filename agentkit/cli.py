@@ -145,7 +145,13 @@ def run(
     from agentkit.agent_file import AgentFile, load, override
     from agentkit.cli_view import LiveView
     from agentkit.planning import plan_file
+    from agentkit.sandbox import SANDBOX_MODES
 
+    if sandbox is not None and sandbox not in SANDBOX_MODES:
+        raise UserError(
+            f"sandbox {sandbox!r} is not one of {', '.join(map(repr, SANDBOX_MODES))}; use "
+            "'bwrap' (the default) or 'none' to run shell and python tools unconfined"
+        )
     saved = None
     if plan is not None:
         saved, saved_goal = plan_file.load(plan)
@@ -244,12 +250,24 @@ def _check_rebuildable(run_id: str, spec: Any, verb: str) -> None:
     models = [spec.model, *spec.roles.values(),
               *(t.model if isinstance(t, Tier) else t for t in spec.aliases.values())]
     for name in models:
-        if name.startswith("scripted/"):
+        if name.startswith("scripted/") and not _alive(name):
             raise UserError(
                 f"run {run_id!r} used the scripted model {name!r}, built in Python without a "
                 f"factory reference; {verb} it from Python: Agent(<that model>, tools=<its "
                 f"tools>, db=...).{PYTHON_VERBS[verb].replace('run_id', repr(run_id))}"
             )
+
+
+def _alive(model: str) -> bool:
+    """Whether the scripted model `model` exists in this process (a caller in Python made it)."""
+    from agentkit.errors import ModelConfigError
+    from agentkit.models.scripted import lookup
+
+    try:
+        lookup(model.removeprefix("scripted/"))
+    except ModelConfigError:
+        return False
+    return True
 
 
 def _legacy_agent_for(run: RunRow, db: str | None, tools: list[str] | None,

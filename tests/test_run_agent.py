@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from agentkit import Agent, Budget, FunctionModel, ToolCall, UserError, load_tools, tool
-from agentkit.cli import app
 from agentkit.store import Store
 from tests.scripts import HELLO_GOAL, hello_primes, single_tool_step
 
@@ -173,12 +171,11 @@ def test_a_run_of_a_python_built_scripted_model_says_how_to_resume_it_from_pytho
     stopped = agent.run_sync(HELLO_GOAL)
     assert stopped.status == "budget_exhausted"
 
-    done = CliRunner().invoke(app, ["resume", stopped.run_id, "--db", db,
-                                    "--max-model-calls", "50"])
+    done = _cli("resume", stopped.run_id, "--db", db, "--max-model-calls", "50")
 
-    assert done.exit_code == 2
-    lines = done.output.strip().splitlines()
-    assert len(lines) == 1, done.output
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
     assert "used the scripted model 'scripted/py-only', built in Python without a factory" in (
         lines[0])
     assert f".run_sync_resume({stopped.run_id!r})" in lines[0]
