@@ -298,9 +298,12 @@ def _absolute(path: str, base: Path) -> str:
 
 
 def _tool_ref(ref: str, base: Path) -> str:
-    """A pack or plugin name stays a name; a path becomes absolute."""
+    """A pack or plugin name stays a name (as `load_tools` tries names first); a path becomes
+    absolute."""
+    from agentkit.plugins import builtin_packs, installed_plugins
+
     is_name = "/" not in ref and "\\" not in ref and not ref.endswith(".py")
-    if is_name and not (base / ref).exists():
+    if is_name and (ref in {*builtin_packs(), *installed_plugins()} or not (base / ref).exists()):
         return ref
     return _absolute(ref, base)
 
