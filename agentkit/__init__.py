@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from agentkit.plugins import load_tools
     from agentkit.schema import Budget, Effort, Plan, PlanStep, RunResult, Subtask, Usage
     from agentkit.store import Store
+    from agentkit.streaming import RunEvent
     from agentkit.tools import Tool, ToolContext, Toolset, tool
 
 # Public names, loaded on first use (PEP 562) so `import agentkit` stays fast.
@@ -79,6 +80,7 @@ _WHERE = {
     'Subtask': 'agentkit.schema',
     'Usage': 'agentkit.schema',
     'Store': 'agentkit.store',
+    'RunEvent': 'agentkit.streaming',
     'Tool': 'agentkit.tools',
     'ToolContext': 'agentkit.tools',
     'Toolset': 'agentkit.tools',
@@ -119,6 +121,7 @@ __all__ = [
     "PlanStep",
     "Reply",
     "RunError",
+    "RunEvent",
     "RunResult",
     "ScriptedModel",
     "StorageConfigError",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentkit import tracing
 from agentkit.errors import ProviderUnavailable, UserError
 from agentkit.events import EventListener
 from agentkit.execution import toolbox
@@ -18,6 +19,7 @@ from agentkit.runtime import RunContext, RunMode
 from agentkit.sandbox import SANDBOX_MODES, SandboxMode
 from agentkit.schema import Budget, Plan, RunResult, RunStatus
 from agentkit.store import Store, open_checkpointer
+from agentkit.streaming import RunEvent, stream_run
 from agentkit.tools import Tool, Toolset
 
 if TYPE_CHECKING:
@@ -313,6 +315,20 @@ class Agent:
                                             journal=journal, plan=plan))
         return self.result(new_id)
 
+    def stream(
+        self, goal: str, *, plan: Plan | None = None
+    ) -> AsyncIterator[RunEvent | RunResult]:
+        """`run`, as an async stream of the run's events with the `RunResult` last.
+
+        `async for item in agent.stream(goal)`: see `agentkit.streaming`. Leaving the loop early
+        stops the run; it is recorded `interrupted` and can be resumed.
+        """
+        return stream_run(lambda listen: self.run(goal, plan=plan, on_event=listen))
+
+    def stream_resume(self, run_id: str) -> AsyncIterator[RunEvent | RunResult]:
+        """`resume`, as an async stream of the run's new events with the `RunResult` last."""
+        return stream_run(lambda listen: self.resume(run_id, on_event=listen))
+
     def _settings(self, tools: Toolset) -> dict[str, Any]:
         return {"roles": self.roles, "aliases": self.aliases, "budget": self.budget.model_dump(),
                 "tools": tools.names, "max_concurrency": self.max_concurrency,
@@ -321,7 +337,7 @@ class Agent:
 
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
-        return asyncio.run(self.run(goal, **kwargs))
+        return _sync(self.run(goal, **kwargs), "run_sync", "run")
 
     async def fork(
         self, run_id: str, version: int, *, on_event: EventListener | None = None
@@ -361,7 +377,7 @@ class Agent:
 
     def fork_sync(self, run_id: str, version: int) -> RunResult:
         """`fork` for code without an event loop."""
-        return asyncio.run(self.fork(run_id, version))
+        return _sync(self.fork(run_id, version), "fork_sync", "fork")
 
     async def approve(
         self, run_id: str, decision: bool | dict[str, bool] = True,
@@ -401,15 +417,15 @@ class Agent:
 
     def approve_sync(self, run_id: str, decision: bool | dict[str, bool] = True) -> RunResult:
         """`approve` for code without an event loop."""
-        return asyncio.run(self.approve(run_id, decision))
+        return _sync(self.approve(run_id, decision), "approve_sync", "approve")
 
     def replay_sync(self, run_id: str) -> RunResult:
         """`replay` for code without an event loop."""
-        return asyncio.run(self.replay(run_id))
+        return _sync(self.replay(run_id), "replay_sync", "replay")
 
     def run_sync_resume(self, run_id: str) -> RunResult:
         """`resume` for code without an event loop."""
-        return asyncio.run(self.resume(run_id))
+        return _sync(self.resume(run_id), "run_sync_resume", "resume")
 
     def _context(
         self, run_id: str, goal: str, tools: Toolset, *, mode: RunMode = "fresh",
@@ -439,7 +455,10 @@ class Agent:
 
         store, run_id = self.store, ctx.run_id
         config = run_config(run_id, max_concurrency=self.max_concurrency)
-        async with open_checkpointer(store.url) as saver:
+        attributes = {"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "agentkit",
+                      "agentkit.run_id": run_id, "agentkit.run_mode": ctx.mode}
+        async with open_checkpointer(store.url) as saver, tracing.async_span(
+                "invoke_agent agentkit", attributes):
             graph = builder().compile(checkpointer=saver)
             started = ctx.mode == "resume" and (await saver.aget_tuple(config)) is not None
             if reopen and started:
@@ -480,6 +499,20 @@ def _approved(tool: Tool) -> Tool:
     marked = copy.copy(tool)
     marked.needs_approval = True
     return marked
+
+
+def _sync(work: Coroutine[Any, Any, RunResult], name: str, method: str) -> RunResult:
+    """Run `work` on a new event loop; inside a running loop, say to await instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    work.close()
+    raise UserError(
+        f"Agent.{name}() was called inside a running event loop (async code, Jupyter, or an "
+        f"`async with MCPToolset(...)` block); it cannot start a second loop there. Use "
+        f"`await agent.{method}(...)` instead"
+    )
 
 
 def _pending_approvals(store: Store, run_id: str) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
 """From an agent file's content to the parts of an `Agent`: models (factories called), tools
-loaded, MCP servers described (started by the agent around each run), secrets read.
+loaded, MCP servers described (started by the agent around each run, which is when their
+`${NAME}` secrets are read).
 
 Also the fingerprints of an agent's tools, which a run records so that resuming it with other
 tools is refused rather than guessed at (`check_tools`).
@@ -11,7 +12,6 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import os
 import re
 import sys
 from collections.abc import Mapping
@@ -26,7 +26,7 @@ from agentkit.plugins import load_tools
 from agentkit.tools import Toolset
 
 __all__ = [
-    "Parts", "check_tools", "expand", "load_factory", "parts", "refs_from_prints", "tool_prints",
+    "Parts", "check_tools", "load_factory", "parts", "refs_from_prints", "tool_prints",
     "variables",
 ]
 
@@ -70,7 +70,7 @@ def parts(spec: AgentFile, *, tools: bool = True) -> Parts:
     if tools:
         refs = DEFAULT_TOOLS if spec.tools is None else spec.tools
         found.tools = [load_tools(ref) for ref in refs]
-        found.servers = [_server(name, s) for name, s in spec.mcp_servers.items()]
+        found.servers = [_server(s) for s in spec.mcp_servers.values()]
     return found
 
 
@@ -130,31 +130,15 @@ def _import_file(path: Path) -> Any:
     return module
 
 
-def expand(values: Mapping[str, str], where: str) -> dict[str, str]:
-    """`values` with each `${VAR}` replaced by the environment variable's value."""
-
-    def one(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise AgentFileError(
-                f"{where} uses ${{{name}}}, but the environment variable {name} is not set; "
-                f"set it (export {name}=...) before running the agent"
-            )
-        return os.environ[name]
-
-    return {key: _VAR.sub(one, value) for key, value in values.items()}
-
-
-def _server(name: str, server: StdioServer | HttpServer) -> Any:
+def _server(server: StdioServer | HttpServer) -> Any:
     from agentkit.mcp import MCPToolset
 
+    # `${NAME}` in env and headers stays as written: MCPToolset reads it when the server starts.
     common = {"prefix": server.prefix, "timeout": server.timeout,
               "needs_approval": server.needs_approval}
     if isinstance(server, HttpServer):
-        headers = expand(server.headers, f"mcpServers.{name}.headers")
-        return MCPToolset(url=server.url, headers=headers, **common)  # type: ignore[arg-type]
-    env = expand(server.env, f"mcpServers.{name}.env")
-    return MCPToolset(command=server.command, args=server.args, env=env, cwd=server.cwd,
+        return MCPToolset(url=server.url, headers=server.headers, **common)  # type: ignore[arg-type]
+    return MCPToolset(command=server.command, args=server.args, env=server.env, cwd=server.cwd,
                       **common)  # type: ignore[arg-type]
 
 

@@ -495,6 +495,63 @@ def _plan_version(store: Any, run_id: str, version: int | None) -> PlanVersion:
     )
 
 
+@app.command("report")
+def report(
+    run_id: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="The HTML file to write.")] = Path(
+        "run.html"),
+    db: DbOption = None,
+) -> None:
+    """Write one self-contained HTML report of a run: outcome, plan versions, subtask timeline,
+    tool calls, tokens and cost per role, compaction."""
+    from agentkit import report as run_report
+    from agentkit.store import Store
+
+    written = run_report.write(Store(db), run_id, output)
+    typer.echo(f"wrote {written} ({written.stat().st_size} bytes)")
+
+
+@app.command("export")
+def export(
+    run_id: Annotated[str | None, typer.Argument(help="The run to export (or --all).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl: whole trajectories (run, plans, "
+                                     "model calls, tool calls); chat: one OpenAI-style "
+                                     "fine-tuning example per model call.")] = "jsonl",
+    all_runs: Annotated[bool, typer.Option("--all", help="Export every run (see --status, "
+                                           "--limit) instead of one.")] = False,
+    status: Annotated[list[str] | None, typer.Option(
+        help="With --all: only runs with this status; repeatable.")] = None,
+    limit: Annotated[int, typer.Option(help="With --all: at most this many runs, newest "
+                                       "first.")] = 1000,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file "
+                                                "[default: standard output].")] = None,
+    db: DbOption = None,
+) -> None:
+    """Export recorded runs as JSON lines for fine-tuning and evaluation (the schema is in the
+    docstring of agentkit.export)."""
+    from agentkit.export import check_format, lines
+    from agentkit.store import Store
+
+    if (run_id is None) == (not all_runs):
+        raise UserError("give one run id, or --all (with --status/--limit to filter), e.g. "
+                        "agentkit export RUN -o run.jsonl")
+    check_format(fmt)
+    store = Store(db)
+    if run_id is not None:
+        ids = [store.get_run(run_id).id]
+    else:
+        ids = [r.id for r in store.list_runs(limit) if not status or r.status in status]
+    found = lines(store, ids, fmt)
+    written = (json.dumps(line, ensure_ascii=False) + "\n" for line in found)
+    if output is None:
+        for text in written:
+            sys.stdout.write(text)
+        return
+    with output.open("w", encoding="utf-8") as out:
+        count = sum(out.write(text) > 0 for text in written)
+    typer.echo(f"wrote {count} lines from {len(ids)} run(s) to {output}")
+
+
 @tools_app.command("list")
 def tools_list(
     tools: Annotated[
@@ -588,10 +645,20 @@ def agents_check(
 
 
 def main() -> None:
+    from agentkit import tracing
+
+    try:
+        shutdown = tracing.configure_from_env()  # spans where the OTEL_* variables say
+    except UserError as e:
+        sys.stderr.write(f"error: {e}\n")
+        sys.exit(2)
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        if shutdown is not None:
+            shutdown()  # flush the spans still queued for the exporter
 
 
 if __name__ == "__main__":

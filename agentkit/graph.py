@@ -27,6 +27,7 @@ from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
 from agentkit.schema import Plan, Subtask
 from agentkit.tokens import count_tools
+from agentkit.tracing import traced_node
 
 
 def _merge(left: dict[str, str], right: dict[str, str]) -> dict[str, str]:
@@ -330,12 +331,12 @@ async def finalizer_node(state: RunState, runtime: Runtime[RunContext]) -> dict[
 def builder() -> StateGraph[RunState, RunContext, RunState, RunState]:
     """The graph, built once per process; compile it with a checkpointer per run."""
     graph = StateGraph(RunState, context_schema=RunContext)
-    graph.add_node("calibrate", calibrate)
-    graph.add_node("strategist", plan_node)
-    graph.add_node("decomposer", decompose_node)
-    graph.add_node("monitor", monitor_node)
-    graph.add_node("executor", executor_node)
-    graph.add_node("finalizer", finalizer_node)
+    graph.add_node("calibrate", traced_node("calibrate", calibrate))
+    graph.add_node("strategist", traced_node("strategist", plan_node))
+    graph.add_node("decomposer", traced_node("decomposer", decompose_node))
+    graph.add_node("monitor", traced_node("monitor", monitor_node))
+    graph.add_node("executor", traced_node("executor", executor_node))
+    graph.add_node("finalizer", traced_node("finalizer", finalizer_node))
     graph.add_edge(START, "calibrate")
     graph.add_edge("calibrate", "strategist")
     graph.add_conditional_edges(

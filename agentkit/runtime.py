@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from agentkit import tracing
 from agentkit.context import ContextManager
 from agentkit.errors import BudgetExceeded
 from agentkit.events import Emitter, EventKind, EventListener
@@ -224,7 +225,11 @@ class RunContext:
             if tool.ends_subtask is None:  # ending a subtask is not work: never refused
                 self.meter.check()
             self._started(subtask_id, call)
-            result = await tool.run(call.arguments, self.tool_context(subtask_id))
+            with tracing.span(f"execute_tool {call.name}", {
+                    "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name,
+                    "gen_ai.tool.call.id": call.id, "agentkit.subtask_id": subtask_id}) as span:
+                result = await tool.run(call.arguments, self.tool_context(subtask_id))
+                tracing.set_attributes(span, {"agentkit.tool.status": result.status})
         self._record_tool(subtask_id, call, result)
         return result
 

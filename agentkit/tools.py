@@ -319,6 +319,8 @@ class Toolset:
             for each in item:
                 self.add(each)
             return
+        if not isinstance(item, Tool) and not callable(item):
+            raise ToolDefinitionError(_not_a_tool(item))
         added = item if isinstance(item, Tool) else Tool(item)
         if (taken := self._tools.get(added.name)) is not None and taken is not added:
             raise ToolDefinitionError(
@@ -443,3 +445,17 @@ def _brief(error: Exception) -> str:
             for e in error.errors()
         )
     return str(error)
+
+
+def _not_a_tool(item: object) -> str:
+    kind = type(item).__name__
+    if hasattr(item, "__aenter__"):  # an MCPToolset, or any other connection that gives tools
+        return (
+            f"{item!r} is not connected: {kind} gives its tools only inside `async with`. "
+            f"Write `async with {kind}(...) as tools:` and pass `tools=[tools]`, then run the "
+            "agent inside that block with `await agent.run(...)`"
+        )
+    return (
+        f"{item!r} ({kind}) is not a tool: pass functions, `Tool`s or `Toolset`s "
+        "(decorate a function with @tool)"
+    )

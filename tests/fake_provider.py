@@ -33,10 +33,15 @@ class FakeProvider:
 
 def _answer(body: dict[str, Any]) -> dict[str, Any]:
     system = body["messages"][0]["content"]
-    text = json.dumps(PLAN) if "strategist" in system else "hello"
+    message: dict[str, Any] = {"role": "assistant", "content": "hello"}
+    if "strategist" in system:
+        message["content"] = json.dumps(PLAN)
+    elif "executor" in system:  # a subtask ends only through finish(result)
+        message = {"role": "assistant", "content": None, "tool_calls": [{
+            "id": "call_1", "type": "function",
+            "function": {"name": "finish", "arguments": json.dumps({"result": "hello"})}}]}
     return {"id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}}
 
 

@@ -48,7 +48,7 @@ async def test_a_failed_step_is_retried_on_the_strong_tier(db: str, workspace: P
         return PLAN if request.role == "strategist" else "renamed"
 
     def weak(request: ModelRequest) -> object:
-        return ""  # never finishes: the subtask fails at its step limit
+        return ""  # never calls a tool: after one nudge the attempt fails
 
     def capable(request: ModelRequest) -> object:
         return ToolCall(name="finish", arguments={"result": "renamed it"})
@@ -69,6 +69,7 @@ async def test_a_failed_step_is_retried_on_the_strong_tier(db: str, workspace: P
                 for r in model.requests}
 
     assert ran(fast) == {first.id} and ran(strong) == {retry.id}
-    assert len(fast.requests) == first.effort.max_steps
+    assert len(fast.requests) == 2 < first.effort.max_steps  # the reply, the nudged reply
+    assert first.result is not None and "without calling a tool" in first.result
     calls = Store(db).get_model_calls(result.run_id)
     assert {c.model for c in calls if c.subtask_id == retry.id} == {strong.model_name}

@@ -192,3 +192,25 @@ async def test_bad_thinking_arguments_are_a_validation_error_for_the_model(
     assert recorded[0][2].status == "invalid"
     assert "less than or equal to 8" in recorded[0][2].content
     assert not any(r.role == "thinker" for r in model.requests)
+
+
+async def test_a_text_reply_is_not_done_it_gets_one_nudge(workspace: Path) -> None:
+    def chatty(request: ModelRequest) -> object:
+        return "All done, the file is written."  # but it never called a tool
+
+    model = FunctionModel(chatty)
+    outcome = await run(model, workspace, [])
+    assert outcome.status == "failed"
+    assert outcome.result.startswith("replied 2 times in a row without calling a tool")
+    assert "All done, the file is written." in outcome.result
+    assert len(model.requests) == 2
+    assert model.requests[1].messages[-1] == {"role": "user", "content": executor.NUDGE}
+
+
+async def test_after_the_nudge_finish_ends_the_subtask(workspace: Path) -> None:
+    def late(request: ModelRequest) -> object:
+        nudged = request.messages[-1]["content"] == executor.NUDGE
+        return ToolCall(name="finish", arguments={"result": "ok"}) if nudged else "thinking..."
+
+    outcome = await run(FunctionModel(late), workspace, [])
+    assert (outcome.status, outcome.result, outcome.steps) == ("done", "ok", 2)

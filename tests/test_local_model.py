@@ -37,3 +37,23 @@ async def test_local_model_plans_runs_and_records_usage(db: str, workspace: Path
     assert calls[0].role == "strategist" and calls[0].model == "local/smollm2"
     assert all(c.prompt_tokens > 0 and c.completion_tokens > 0 for c in calls)
     assert result.usage.model_calls == len(calls) <= 4
+
+
+async def test_a_local_run_streams_exports_and_reports(db: str, workspace: Path,
+                                                       tmp_path: Path) -> None:
+    from agentkit import RunEvent, RunResult, export, report
+
+    agent = Agent("local/smollm2", tools=[load_tools("files")], db=db, workspace=workspace,
+                  budget=Budget(max_model_calls=3, max_revisions=0), max_concurrency=1)
+    items = [item async for item in agent.stream("Write a file notes.txt that says hello")]
+    *events, result = items
+    assert isinstance(result, RunResult) and all(isinstance(e, RunEvent) for e in events)
+    store = Store(db)
+    assert [e.kind for e in events] == [e.kind for e in store.get_events(result.run_id)]
+
+    lines = list(export.trajectory(store, result.run_id))
+    calls = [line for line in lines if line["type"] == "model_call"]
+    assert [c["messages"] for c in calls] == [
+        c.request["messages"] for c in store.get_model_calls(result.run_id)]
+    html = report.write(store, result.run_id, tmp_path / "run.html").read_text()
+    assert f"Run {result.run_id}" in html and "local/smollm2" in html

@@ -3,6 +3,9 @@ tests start themselves (tests/mcp_demo_server.py) over streamable HTTP and stdio
 
 from __future__ import annotations
 
+import contextlib
+import json
+import shlex
 import socket
 import subprocess
 import sys
@@ -13,8 +16,8 @@ from typing import TextIO
 
 import pytest
 
-from agentkit import Agent, FunctionModel, ToolCall, ToolContext, UserError
-from agentkit.mcp import MCPToolset
+from agentkit import Agent, FunctionModel, ToolCall, ToolContext, ToolDefinitionError, UserError
+from agentkit.mcp import INHERITED_ENV, MCPToolset
 from agentkit.store import Store
 from tests.scripts import single_tool_step
 
@@ -39,13 +42,14 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def demo_url(tmp_path: Path) -> Iterator[str]:
-    """The demo server over streamable HTTP on a free localhost port, for one test."""
+@contextlib.contextmanager
+def _http_server(log_path: Path, *extra: str) -> Iterator[str]:
+    """The demo server over streamable HTTP on a free localhost port, until the block ends."""
     port = _free_port()
-    with (tmp_path / "http-server.log").open("w") as log:
+    with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, str(DEMO_SERVER), "--http", str(port)], stdout=log, stderr=log
+            [sys.executable, str(DEMO_SERVER), "--http", str(port), *extra],
+            stdout=log, stderr=log,
         )
         try:
             deadline = time.monotonic() + 30
@@ -63,6 +67,12 @@ def demo_url(tmp_path: Path) -> Iterator[str]:
         finally:
             process.terminate()
             process.wait(10)
+
+
+@pytest.fixture
+def demo_url(tmp_path: Path) -> Iterator[str]:
+    with _http_server(tmp_path / "http-server.log") as url:
+        yield url
 
 
 async def test_real_time_server_over_stdio(ctx: ToolContext, server_log: TextIO) -> None:
@@ -94,7 +104,9 @@ async def test_real_time_server_over_stdio(ctx: ToolContext, server_log: TextIO)
 
 async def test_own_server_over_streamable_http(ctx: ToolContext, demo_url: str) -> None:
     async with MCPToolset(url=demo_url, prefix="demo.") as tools:
-        assert tools.names == ["demo_add", "demo_notes_lookup"]  # made fit for model APIs
+        assert tools.names == [  # made fit for model APIs
+            "demo_add", "demo_notes_lookup", "demo_environment", "demo_crash"
+        ]
         lookup = tools.get("demo_notes_lookup")
         assert lookup is not None and lookup.source == f"mcp {demo_url}:notes.lookup"
         add = tools.get("demo_add")
@@ -176,3 +188,105 @@ async def test_an_error_inside_the_block_comes_out_as_itself(
     with pytest.raises(KeyError, match="mine"):
         async with server:
             raise KeyError("mine")
+
+
+FAILING_SERVER = ["-c", "import sys; print('boom: no config in /etc/demo', file=sys.stderr); "
+                  "sys.exit(1)"]
+
+
+async def test_a_server_that_fails_to_start_is_quoted(tmp_path: Path) -> None:
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log, pytest.raises(UserError) as caught:
+        async with MCPToolset(command=sys.executable, args=FAILING_SERVER, stderr=log):
+            pass
+    message = str(caught.value)
+    assert f"command: {shlex.join([sys.executable, *FAILING_SERVER])}" in message
+    assert "last lines of its stderr:\n  | boom: no config in /etc/demo" in message
+    assert "boom: no config in /etc/demo" in log_path.read_text()  # still copied to its log
+
+
+async def test_a_server_that_dies_mid_run_is_quoted(ctx: ToolContext, server_log: TextIO) -> None:
+    async with MCPToolset(
+        command=sys.executable, args=[str(DEMO_SERVER)], stderr=server_log
+    ) as tools:
+        crash, add = tools.get("crash"), tools.get("add")
+        assert crash is not None and add is not None
+        died = await crash.run({"message": "out of memory in handler"}, ctx)
+        assert died.status == "error"
+        assert "the MCP server of 'crash' has stopped" in died.content
+        assert "  | out of memory in handler" in died.content
+        assert f"command: {shlex.join([sys.executable, str(DEMO_SERVER)])}" in died.content
+        after = await add.run({"a": 1, "b": 2}, ctx)
+        assert after.status == "error" and "has stopped" in after.content
+
+
+async def test_what_environment_reaches_a_stdio_server(
+    ctx: ToolContext, server_log: TextIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTKIT_TEST_SECRET", "s3cret")
+    monkeypatch.setenv("AGENTKIT_TEST_UNSHARED", "not for the server")
+    server = MCPToolset(
+        command=sys.executable, args=[str(DEMO_SERVER)], stderr=server_log,
+        env={"GIVEN": "${AGENTKIT_TEST_SECRET}", "PLAIN": "x"},
+    )
+    assert server.env["GIVEN"] == "${AGENTKIT_TEST_SECRET}"  # the name is kept, not the value
+    async with server as tools:
+        environment = tools.get("environment")
+        assert environment is not None
+        seen = json.loads((await environment.run({}, ctx)).content)
+    assert (seen["GIVEN"], seen["PLAIN"]) == ("s3cret", "x")
+    assert "AGENTKIT_TEST_SECRET" not in seen and "AGENTKIT_TEST_UNSHARED" not in seen
+    assert "PATH" in seen
+    # Python itself may set LC_CTYPE when it coerces a C locale (PEP 538).
+    assert set(seen) - {"GIVEN", "PLAIN", "LC_CTYPE"} <= set(INHERITED_ENV)
+
+
+async def test_an_unset_variable_in_env_is_named(server_log: TextIO) -> None:
+    server = MCPToolset(command=sys.executable, args=[str(DEMO_SERVER)], stderr=server_log,
+                        env={"TOKEN": "${AGENTKIT_TEST_NOT_SET}"})
+    with pytest.raises(UserError, match=r"env 'TOKEN' of mcp stdio: .* uses "
+                       r"\$\{AGENTKIT_TEST_NOT_SET\}, but AGENTKIT_TEST_NOT_SET is not set"
+                       r".*export AGENTKIT_TEST_NOT_SET="):
+        async with server:
+            pass
+
+
+async def test_streamable_http_headers_carry_auth(
+    ctx: ToolContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTKIT_TEST_TOKEN", "t0ken")
+    with _http_server(tmp_path / "auth-server.log", "--token", "t0ken") as url:
+        with pytest.raises(UserError, match=f"cannot connect to mcp {url}"):
+            async with MCPToolset(url=url, connect_timeout=10):
+                pass
+        with pytest.raises(UserError, match=f"cannot connect to mcp {url}"):
+            async with MCPToolset(url=url, headers={"Authorization": "Bearer wrong"},
+                                  connect_timeout=10):
+                pass
+        authorized = MCPToolset(url=url, headers={"Authorization": "Bearer ${AGENTKIT_TEST_TOKEN}"})
+        async with authorized as tools:
+            add = tools.get("add")
+            assert add is not None
+            assert (await add.run({"a": 2, "b": 3}, ctx)).content == "5"
+
+
+def test_headers_need_a_url() -> None:
+    with pytest.raises(UserError, match="headers=.* need url="):
+        MCPToolset(command="x", headers={"Authorization": "Bearer t"})
+
+
+def test_an_unconnected_toolset_is_refused_with_the_fix(db: str, workspace: Path) -> None:
+    server = MCPToolset(command=sys.executable, args=[str(DEMO_SERVER)])
+    with pytest.raises(ToolDefinitionError, match=r"is not connected: MCPToolset gives its tools "
+                       r"only inside `async with`.*async with MCPToolset\(\.\.\.\) as tools:"):
+        Agent(FunctionModel(lambda request: None), tools=[server], db=db, workspace=workspace)
+
+
+async def test_run_sync_inside_a_running_loop_says_to_await(db: str, workspace: Path) -> None:
+    model = FunctionModel(single_tool_step("x", ToolCall(name="finish", arguments={"result": "x"})))
+    agent = Agent(model, db=db, workspace=workspace)
+    with pytest.raises(UserError, match=r"Agent.run_sync\(\) was called inside a running event "
+                       r"loop.*Use `await agent.run\(\.\.\.\)` instead"):
+        agent.run_sync("Say x")
+    assert Store(db).list_runs() == []  # nothing was started
+    assert model.requests == []

@@ -31,6 +31,7 @@ def test_public_api_is_exactly_this() -> None:
             "PlanStep",
             "Reply",
             "RunError",
+            "RunEvent",
             "RunResult",
             "ScriptedModel",
             "StorageConfigError",

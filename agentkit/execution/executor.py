@@ -26,8 +26,14 @@ MAX_TOOL_ERRORS = 3
 _ERROR_STATUSES = frozenset({"invalid", "error", "timeout"})
 
 SYSTEM = """You are an executor. Carry out one subtask with the tools, then call finish(result)
-as soon as its success criteria are met. Do not do other subtasks' work."""
-NUDGE = "Call a tool, or finish(result)."
+as soon as its success criteria are met, or fail(reason) if they cannot be. Do not do other
+subtasks' work."""
+NUDGE = ("A reply without a tool call does not end the subtask. Call a tool, or finish(result) "
+         "if the success criteria are met, or fail(reason).")
+CUT_OFF = ("Your reply was cut off at the output token limit, so it cannot be a result. Call a "
+           "tool, or finish(result) with a short result.")
+# Replies without a tool call allowed in a row (each answered by a nudge) before the attempt fails.
+MAX_NUDGES = 1
 
 
 class ToolCaller(Protocol):
@@ -82,15 +88,19 @@ async def execute(
         tools, client=client, thinking_on=effort.thinking_tools, context=context,
         tokens_left=lambda: effort.budget_tokens - tally.tokens,
     )
-    specs, errors = tools.specs(), 0
+    specs, errors, nudged = tools.specs(), 0, 0
     for step in range(1, effort.max_steps + 1):
         response = await _ask(client, context, subtask, messages, specs)
         messages.append(response.assistant_message())
-        if not response.tool_calls:
-            if text := (response.text or "").strip():
-                return Outcome(status="done", result=text, steps=step, tokens=tally.tokens)
-            messages.append({"role": "user", "content": NUDGE})
+        if not response.tool_calls:  # done means finish(result): text alone never ends it
+            nudged += 1
+            if nudged > MAX_NUDGES:
+                return Outcome(status="failed", steps=step, tokens=tally.tokens,
+                               result=_no_tool_call(response.text, nudged))
+            cut = response.finish_reason == "length"
+            messages.append({"role": "user", "content": CUT_OFF if cut else NUDGE})
             continue
+        nudged = 0
         for call in response.tool_calls:
             result = await call_tool(subtask.id, call, tools)
             errors = errors + 1 if result.status in _ERROR_STATUSES else 0
@@ -143,6 +153,13 @@ def _verdict(
         return None
     contradiction = result.content if end == "contradiction" else None
     return ("done" if end == "done" else "failed"), result.content, contradiction
+
+
+def _no_tool_call(text: str | None, replies: int) -> str:
+    said = (text or "").strip()
+    quoted = f": {said[:300]!r}" if said else " (empty replies)"
+    return (f"replied {replies} times in a row without calling a tool, so nothing was done or "
+            f"finished{quoted}")
 
 
 def _tool_message(

@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from agentkit import tracing
 from agentkit.errors import BudgetExceeded, StructuredOutputError
 from agentkit.models._litellm import acompletion
 from agentkit.models.base import ModelRequest, ModelResponse
@@ -118,11 +119,18 @@ class ModelClient:
         if (served := self.hooks.serve(request, model)) is not None:
             return served
         left = self.hooks.check()
-        try:
-            response = await _within(acompletion(model, request, timeout=left), left, model)
-        except BaseException as e:  # cancelled too: the call was made, and it is over
-            self.hooks.record(request, model, None, f"{type(e).__name__}: {e}")
-            raise
+        with tracing.span(f"chat {model}", tracing.model_attributes(
+                request.role, model, request.subtask_id)) as span:
+            try:
+                response = await _within(acompletion(model, request, timeout=left), left, model)
+            except BaseException as e:  # cancelled too: the call was made, and it is over
+                self.hooks.record(request, model, None, f"{type(e).__name__}: {e}")
+                raise
+            tracing.set_attributes(span, {
+                "gen_ai.response.model": response.model,
+                "gen_ai.usage.input_tokens": response.prompt_tokens,
+                "gen_ai.usage.output_tokens": response.completion_tokens,
+            })
         self.hooks.record(request, model, response, None)
         return response
 
