@@ -166,6 +166,12 @@ class Agent:
             "workspace": str(self.workspace.resolve()),
         })
 
+    async def all_tools(self) -> Toolset:
+        """The tools a run of this agent gets: its own and its servers' (each server started,
+        asked for its tools, and stopped), with `needs_approval` marked."""
+        async with self._connected() as tools:
+            return tools
+
     @contextlib.asynccontextmanager
     async def _connected(self) -> AsyncIterator[Toolset]:
         """The agent's tools and its servers' tools, the servers running for the block, the

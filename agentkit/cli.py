@@ -564,13 +564,23 @@ def tools_list(
             ),
         ),
     ] = None,
+    agent_path: Annotated[Path | None, typer.Option(
+        "--agent", help="The tools of this agent file, its MCP servers' too (started to ask "
+        "them); --tools overrides its tools.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List tools with their sources and signatures."""
-    from agentkit import Toolset, load_tools
+    import asyncio
+
+    from agentkit import Agent, Toolset, load_tools
+    from agentkit.agent_file import load, override
     from agentkit.plugins import builtin_packs, installed_plugins
 
-    found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])
+    if agent_path is not None:
+        spec = override(load(agent_path), base=Path.cwd(), tools=tools)
+        found = asyncio.run(Agent.from_spec(spec).all_tools())
+    else:
+        found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])
     rows = [
         {
             "name": t.name,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,19 @@ def test_tools_given_in_python_are_rebuilt_from_where_they_came_from() -> None:
     assert refs[0] == "files"
     rebuilt = Toolset([load_tools(ref) for ref in refs])
     assert tool_prints(rebuilt) == tool_prints(given)
+
+
+def test_tools_list_with_an_agent_file_lists_its_mcp_servers_tools(tmp_path: Path) -> None:
+    path = _write(tmp_path, f"""
+tools: [files]
+mcpServers:
+  demo: {{command: {sys.executable}, args: [{ROOT / "tests" / "mcp_demo_server.py"}],
+          prefix: demo_}}
+needs_approval: [demo_add]
+""")
+    done = CliRunner().invoke(app, ["tools", "list", "--agent", str(path), "--json"])
+    assert done.exit_code == 0, done.output
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert {"read_file", "demo_add", "demo_notes_lookup"} <= set(rows)
+    assert rows["demo_add"]["signature"] == "demo_add(a: integer, b: integer)"
+    assert "mcp stdio" in rows["demo_add"]["source"]
