@@ -295,30 +295,17 @@ class Agent:
         """Re-run a recorded run from its record alone: zero model calls, no tool executed.
 
         The replay is a new run (its parent is `run_id`) whose event log must equal the
-        original's; the first request missing from the record raises `ReplayDivergence`.
+        original's; the first request missing from the record raises `ReplayDivergence`. It
+        is built from the run's record (model names, roles, budget, context and concurrency
+        settings), not from this agent's settings, which it leaves as they are; only the tools
+        are this agent's, and they must be the run's.
         """
-        from agentkit.store.journal import Journal
+        from agentkit.replay import replay_run
 
-        store = self.store
-        original = store.get_run(run_id)
-        found = store.plan_versions(original.id)
-        plan_file_start = bool(found) and found[0].trigger == "plan_file"
-        new_id = store.create_run(
-            goal=original.goal, model=original.model, workspace=original.workspace,
-            settings={**original.settings, "replay_of": original.id},
-            parent_run_id=original.id,
-        )
-        settings = original.settings
-        self.model = original.model
-        self.roles = dict(settings.get("roles") or {})
-        self.aliases = dict(settings.get("aliases") or {})
-        self.budget = Budget.model_validate(settings.get("budget") or {})
-        journal = Journal.for_run(store, original.id, strict=True)
-        plan = found[0].plan if plan_file_start else None
-        async with self._connected() as tools:
-            self._record_agent(new_id, tools)
-            await self._drive(self._context(new_id, original.goal, tools, mode="replay",
-                                            journal=journal, plan=plan))
+        async with self._connected() as tools:  # MCP servers too: the requests list them
+            new_id = await replay_run(self.store, run_id, tools)
+        if (recorded := self.store.get_agent(run_id)) is not None:
+            self.store.set_agent(new_id, recorded.spec, recorded.tools)
         return self.result(new_id)
 
     def stream(
@@ -339,7 +326,8 @@ class Agent:
         return {"roles": self.roles, "aliases": self.aliases, "budget": self.budget.model_dump(),
                 "tools": tools.names, "max_concurrency": self.max_concurrency,
                 "max_prompt_tokens": self.max_prompt_tokens, "sandbox": self.sandbox,
-                "sandbox_network": self.sandbox_network}
+                "sandbox_network": self.sandbox_network,
+                "reasoning_efforts": self.reasoning_efforts}
 
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""

@@ -433,10 +433,12 @@ def plans_show(
 
     store = Store(db)
     entry = _plan_version(store, run_id, version)
+    gone = _archived(store, entry)
     if as_json:
-        typer.echo(json.dumps(to_dict(entry), indent=2))
+        typer.echo(json.dumps({**to_dict(entry), "archived": [a.model_dump() for a in gone]},
+                              indent=2))
         return
-    print_plan(_console(), entry)
+    print_plan(_console(), entry, archived=gone)
 
 
 @plans_app.command("diff")
@@ -451,14 +453,19 @@ def plans_diff(
     old, new = _plan_version(store, run_id, a), _plan_version(store, run_id, b)
     changes = plan_file.diff(old.plan, new.plan)
     data = {**changes.model_dump(), "trigger": new.trigger, "reason": new.reason}
+    # A step done by then left the plan as archived, not removed.
+    done = {a.step_id for a in _archived(store, new)}
+    data["archived"] = [step for step in data["removed"] if step in done]
+    data["removed"] = [step for step in data["removed"] if step not in done]
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return
     console = _console()
-    console.print(f"v{a} → v{b} ({new.trigger}): {new.reason}", highlight=False)
-    for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
+    # Plan text is the model's: printed as it is, never read as rich markup.
+    console.print(f"v{a} → v{b} ({new.trigger}): {new.reason}", highlight=False, markup=False)
+    for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~"), ("archived", "✓")):
         for step in data[key]:
-            console.print(f"  {mark} {step}", highlight=False)
+            console.print(f"  {mark} {step}", highlight=False, markup=False)
 
 
 @plans_app.command("export")
@@ -477,6 +484,13 @@ def plans_export(
     goal = store.get_run(run_id).goal
     plan_file.export(entry.plan, goal, output)
     typer.echo(f"wrote plan v{entry.version} of run {entry.run_id} to {output}")
+
+
+def _archived(store: Any, entry: PlanVersion) -> list[Any]:
+    """The finished steps that plan version `entry` no longer holds (`horizon.archived`)."""
+    from agentkit.planning import horizon
+
+    return horizon.archived(store.get_subtasks(entry.run_id), entry.plan, entry.version)
 
 
 def _plan_version(store: Any, run_id: str, version: int | None) -> PlanVersion:
@@ -594,19 +608,20 @@ def tools_list(
         typer.echo(json.dumps(rows, indent=2))
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_edge=False)
     for column in ("name", "signature", "source"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["name"], row["signature"], row["source"])
+        table.add_row(*(Text(row[k]) for k in ("name", "signature", "source")))  # `list[str]`
     console = _console()
     console.print(table)
     plugins = ", ".join(installed_plugins()) or "none"
     packs = ", ".join(builtin_packs()) or "none"
     console.print(
         f"{len(rows)} tools; installed plugins: {plugins}; built-in packs: {packs}",
-        highlight=False,
+        highlight=False, markup=False,
     )
 
 

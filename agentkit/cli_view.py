@@ -6,10 +6,13 @@ from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agentkit.planning import horizon
+from agentkit.planning.horizon import ArchivedStep
 from agentkit.schema import Plan, RunResult
 from agentkit.store import PlanVersion, RunRow, Store
 from agentkit.store.records import to_dict
@@ -67,9 +70,9 @@ class LiveView:
         for sid, row in self.rows.items():
             style = _STYLE.get(row["status"], "")
             table.add_row(
-                sid,
-                row["step"],
-                row["title"][:50],
+                Text(sid),
+                Text(row["step"]),
+                Text(row["title"][:50]),
                 Text(row["status"], style=style),
                 str(row["tokens"]),
                 str(row["tools"]),
@@ -81,9 +84,9 @@ def print_result(console: Console, result: RunResult) -> None:
     style = "green" if result.status == "completed" else "red"
     console.print(
         Panel(
-            result.answer or "(no answer)",
-            title=f"[{style}]{result.status}[/]",
-            subtitle=f"run {result.run_id}",
+            Text(result.answer or "(no answer)"),  # the model's text, never read as markup
+            title=f"[{style}]{escape(result.status)}[/]",
+            subtitle=Text(f"run {result.run_id}"),
         )
     )
     u = result.usage
@@ -103,11 +106,11 @@ def runs_table(rows: list[RunRow]) -> Table:
     for r in rows:
         created = dt.datetime.fromtimestamp(r.created_at).strftime("%Y-%m-%d %H:%M")
         table.add_row(
-            r.id,
+            Text(r.id),
             Text(r.status, style=_STYLE.get(r.status, "")),
-            r.model,
+            Text(r.model),
             created,
-            r.goal[:60],
+            Text(r.goal[:60]),
         )
     return table
 
@@ -116,11 +119,14 @@ def run_details(store: Store, run_id: str) -> dict[str, Any]:
     run = store.get_run(run_id)
     rid = run.id
     found = store.get_plan(rid)
+    subtasks = store.get_subtasks(rid)
     return {
         "run": to_dict(run),
         "plan_version": found.version if found else 0,
         "plan": found.plan.model_dump() if found else None,
-        "subtasks": [s.model_dump() for s in store.get_subtasks(rid)],
+        "archived": [] if found is None else [
+            a.model_dump() for a in horizon.archived(subtasks, found.plan, found.version)],
+        "subtasks": [s.model_dump() for s in subtasks],
         "tool_calls": [
             {k: getattr(c, k) for k in ("subtask_id", "name", "arguments", "status", "result")}
             for c in store.get_tool_calls(rid)
@@ -131,27 +137,30 @@ def run_details(store: Store, run_id: str) -> dict[str, Any]:
 
 def print_details(console: Console, d: dict[str, Any]) -> None:
     run = d["run"]
-    console.print(f"[bold]run {run['id']}[/] · {run['status']} · {run['model']}")
-    console.print(f"goal: {run['goal']}", highlight=False)
+    console.print(f"[bold]run {escape(run['id'])}[/] · {escape(run['status'])} · "
+                  f"{escape(run['model'])}", highlight=False)
+    console.print(Text(f"goal: {run['goal']}"), highlight=False)
     if d["plan"]:
         console.print(f"\n[bold]plan v{d['plan_version']}[/]")
         _print_plan_text(console, Plan.model_validate(d["plan"]).render())
+        _print_archived(console, [ArchivedStep.model_validate(a) for a in d["archived"]])
     table = Table(title="subtasks", show_edge=False)
     for column in ("id", "step", "status", "result"):
         table.add_column(column)
     for s in d["subtasks"]:
         table.add_row(
-            s["id"],
-            s["step_id"],
+            Text(s["id"]),
+            Text(s["step_id"]),
             Text(s["status"], style=_STYLE.get(s["status"], "")),
-            (s["result"] or "")[:70],
+            Text((s["result"] or "")[:70]),
         )
     console.print(table)
     tools = Table(title="tool calls", show_edge=False)
     for column in ("subtask", "tool", "status", "arguments"):
         tools.add_column(column)
     for c in d["tool_calls"]:
-        tools.add_row(c["subtask_id"] or "", c["name"], c["status"], c["arguments"][:60])
+        tools.add_row(Text(c["subtask_id"] or ""), Text(c["name"]), Text(c["status"]),
+                      Text(c["arguments"][:60]))
     console.print(tools)
     u = d["usage"]
     console.print(
@@ -159,16 +168,32 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
         f"{u['prompt_tokens']}+{u['completion_tokens']} tokens, ${u['cost_usd']:.4f}"
     )
     if run["error"]:
-        console.print(f"[red]error:[/] {run['error']}", highlight=False)
-    console.print(Panel(run["answer"] or "(no answer)", title="answer"))
+        console.print(f"[red]error:[/] {escape(run['error'])}", highlight=False)
+    console.print(Panel(Text(run["answer"] or "(no answer)"), title="answer"))
 
 
-def print_plan(console: Console, entry: PlanVersion) -> None:
+def print_plan(
+    console: Console, entry: PlanVersion, *, archived: list[ArchivedStep] | None = None
+) -> None:
     plan = entry.plan
     console.print(
-        f"[bold]plan v{entry.version}[/] ({entry.trigger}): {entry.reason}", highlight=False
+        f"[bold]plan v{entry.version}[/] ({escape(entry.trigger)}): {escape(entry.reason)}",
+        highlight=False,
     )
     _print_plan_text(console, plan.render(details=True))
+    _print_archived(console, archived or [])
+
+
+def _print_archived(console: Console, archived: list[ArchivedStep], shown: int = 10) -> None:
+    """Finished steps that left the plan: a count, then the latest `shown` of them."""
+    if not archived:
+        return
+    console.print(f"  archived: {len(archived)} finished step(s)", highlight=False)
+    if len(archived) > shown:
+        console.print(f"    … {len(archived) - shown} earlier", highlight=False)
+    for a in archived[-shown:]:
+        console.print(f"    ✓ {a.step_id}. {a.title} ({a.subtask_id}): {a.result[:60]}",
+                      highlight=False, markup=False)
 
 
 def _print_plan_text(console: Console, text: str) -> None:

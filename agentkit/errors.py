@@ -11,6 +11,7 @@ AgentkitError
 ├── RunError                  the run could not go on
 │   ├── ModelError            the model failed or kept answering garbage
 │   │   ├── StructuredOutputError   a structured answer did not validate, even after one retry
+│   │   │   └── TruncatedOutput     a structured answer cut at its token limit, even when raised
 │   │   └── ContextOverflow         a prompt over budget even after every compaction tier
 │   ├── BudgetExceeded        a budget (tokens, cost, calls, time) is spent
 │   ├── ProviderUnavailable   the provider kept failing (429, 5xx, timeouts) after retries:
@@ -66,6 +67,11 @@ class ModelError(RunError):
 
 class StructuredOutputError(ModelError):
     """A structured answer did not validate against its schema, even after a retry."""
+
+
+class TruncatedOutput(StructuredOutputError):
+    """A structured answer was cut off at its output token limit (`finish_reason=length`), even
+    after one retry with a higher limit; it is reported as cut, never parsed."""
 
 
 class ContextOverflow(ModelError):

@@ -50,18 +50,26 @@ class Emitter:
         log: the event log (the store).
         run_id: the run the events belong to.
         listener: called with each event's kind and data (with its `subtask_id`).
+        before_write: called before `emit` writes an event (a replay may refuse it there).
+        written: called once for every event written, `emit`ted or with its record.
     """
 
     log: EventLog
     run_id: str
     listener: EventListener | None = None
+    before_write: Callable[[], None] | None = None
+    written: Callable[[], None] | None = None
 
     def emit(self, kind: EventKind, data: dict[str, Any], *, subtask_id: str | None = None) -> None:
         """Append an event to the log and tell the listener."""
+        if self.before_write is not None:
+            self.before_write()
         self.log.add_event(self.run_id, kind, data, subtask_id=subtask_id)
         self.tell(kind, data, subtask_id=subtask_id)
 
     def tell(self, kind: EventKind, data: dict[str, Any], *, subtask_id: str | None = None) -> None:
-        """Tell the listener of an event already written with its record."""
+        """Tell the listener of an event just written (by `emit`, or with its record)."""
+        if self.written is not None:
+            self.written()
         if self.listener is not None:
             self.listener(kind, {**data, "subtask_id": subtask_id})

@@ -22,7 +22,7 @@ from langgraph.types import Command, Send, interrupt
 
 from agentkit.errors import BudgetExceeded, ModelError, ProviderUnavailable, RunError
 from agentkit.execution import executor, toolbox
-from agentkit.planning import decomposer, lifecycle, monitor, strategist
+from agentkit.planning import decomposer, horizon, lifecycle, monitor, strategist
 from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
 from agentkit.schema import Plan, Subtask
@@ -84,11 +84,14 @@ async def plan_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, 
     except (ModelError, ValueError) as e:
         return {"failure": f"the strategist's plan is unusable: {e}", "reason": str(e)}
     version = ctx.records.add_plan(plan, trigger=trigger, reason=reason)
+    gone = horizon.archived(ctx.records.subtasks(), plan, version) if revising else []
     ctx.emit(
         "plan", {"version": version, "trigger": trigger, "reason": reason,
-                 "steps": [s.id for s in plan.steps]},
+                 "steps": [s.id for s in plan.steps], "archived": len(gone)},
     )
-    return {"plan_version": version, "revisions": state.get("revisions", 0) + int(revising),
+    # Extending a finished window is not a change of course: it leaves the revision cap alone.
+    counted = revising and trigger != "extend"
+    return {"plan_version": version, "revisions": state.get("revisions", 0) + int(counted),
             "trigger": trigger if revising else ""}
 
 
@@ -109,6 +112,15 @@ async def _revised(ctx: RunContext, state: RunState) -> tuple[Plan, str, str]:
     assert current is not None  # a revision follows a persisted plan
     reason = state.get("reason") or "revision"
     subtasks = ctx.records.subtasks()
+    if state.get("trigger") == "extend":
+        extension = await horizon.extend(
+            ctx.client, ctx.goal, plan=current.plan,
+            ledger=Ledger.from_subtasks(subtasks, facts=ctx.records.facts()),
+            tool_names=ctx.tools.names, budget_note=ctx.meter.left_note(),
+        )
+        if extension.goal_met or not extension.steps:
+            reason = f"{reason}; the strategist added no steps: the goal is met"
+        return horizon.extended(current.plan, extension, subtasks), "extend", reason
     plan = await strategist.revise(
         ctx.client, ctx.goal, plan=current.plan,
         ledger=Ledger.from_subtasks(subtasks, facts=ctx.records.facts()),
@@ -165,6 +177,7 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
             else ctx.budget.tokens_left(ctx.meter.usage),
             loops=_loops(ctx, [s for s in subtasks
                                if s.plan_version == version and s.status == "failed"]),
+            continues=_continues(ctx, version),
         ))
     ctx.emit("monitor", {"action": decision.action, "trigger": decision.trigger,
                           "reason": decision.reason, "ready": list(decision.ready),
@@ -177,6 +190,12 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
     if decision.action == "revise":
         update["trigger"] = decision.trigger
     return update
+
+
+def _continues(ctx: RunContext, version: int) -> bool:
+    """Whether plan `version` says the goal needs more steps than it holds."""
+    found = ctx.records.plan(version)
+    return found is not None and found.plan.continues
 
 
 def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
@@ -215,10 +234,13 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
     lifecycle.start(subtask, lambda: _ledger_for(ctx, subtask).render())
     ctx.records.update_subtask(subtask)
     ctx.emit("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
-    messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "")
+    checks = _checks(found.plan, subtask)
+    messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "",
+                               checks)
     try:
         outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,
-                                         call_tool=ctx.call_tool, context=ctx.context)
+                                         call_tool=ctx.call_tool, context=ctx.context,
+                                         checks=checks)
     except BudgetExceeded as e:
         _stopped(ctx, subtask, str(e))
         return {"statuses": {subtask.id: "pending"}, "stop": e.kind}
@@ -228,6 +250,7 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
     except ModelError as e:
         lifecycle.finish(subtask, "failed", f"model error: {e}")
     else:
+        subtask.turns = outcome.steps  # all of them: it ran out (the decomposer gives more)
         lifecycle.finish(subtask, outcome.status, outcome.result,
                          contradiction=outcome.contradiction)
     ctx.records.update_subtask(subtask)
@@ -236,6 +259,14 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
         subtask_id=subtask.id,
     )
     return {"statuses": {subtask.id: subtask.status}}
+
+
+def _checks(plan: Plan, subtask: Subtask) -> list[str]:
+    """The check commands a result of `subtask` must pass: its steps', once it completes them."""
+    if not subtask.completes_step:
+        return []
+    steps = {s.id: s for s in plan.steps}
+    return [c for sid in subtask.steps if sid in steps and (c := steps[sid].check)]
 
 
 def _stopped(ctx: RunContext, subtask: Subtask, reason: str) -> None:

@@ -13,7 +13,9 @@ from html import escape
 from pathlib import Path
 
 from agentkit.charts import Bar, cumulative, timeline
+from agentkit.planning.horizon import archived
 from agentkit.planning.plan_file import diff
+from agentkit.schema import Subtask
 from agentkit.store import ModelCallRow, PlanVersion, Store, ToolCallRow
 
 FOLD_AT = 600  # characters: a longer argument or result is folded behind its first lines
@@ -49,7 +51,7 @@ def render(store: Store, run_id: str) -> str:
     end = max([start, *(c.created_at for c in calls), *(t.created_at for t in tools)])
     sections = [
         _outcome(store, run_id),
-        _plans(store.plan_versions(run.id)),
+        _plans(store.plan_versions(run.id), store.get_subtasks(run.id)),
         _timeline(store, run.id, calls, tools, start, end - start),
         _subtasks(store, run.id, tools),
         _usage(calls, start, end - start),
@@ -88,16 +90,21 @@ def _outcome(store: Store, run_id: str) -> str:
             '<button data-open="no">collapse all</button></p></section>')
 
 
-def _plans(versions: list[PlanVersion]) -> str:
+def _plans(versions: list[PlanVersion], subtasks: list[Subtask]) -> str:
     parts = ['<section id="plans"><h2>Plan versions</h2>']
     previous = None
     for version in versions:
         change = ""
         if previous is not None:
             found = diff(previous.plan, version.plan)
+            # A step done by then left the plan as archived (`horizon.archived`), not removed.
+            done = {a.step_id for a in archived(subtasks, version.plan, version.version)}
+            gone = [s for s in found.removed if s in done]
+            removed = [s for s in found.removed if s not in done]
             change = (f"<p class='muted'>added {', '.join(found.added) or 'none'}; removed "
-                      f"{', '.join(found.removed) or 'none'}; changed "
-                      f"{', '.join(found.changed) or 'none'}</p>")
+                      f"{', '.join(removed) or 'none'}; changed "
+                      f"{', '.join(found.changed) or 'none'}"
+                      + (f"; archived (done) {', '.join(gone)}" if gone else "") + "</p>")
         steps = "".join(
             f"<li><b>{escape(s.id)}</b> {escape(s.title)} <span class='muted'>"
             f"({escape(s.difficulty)}{_after(s.depends_on)})</span></li>"

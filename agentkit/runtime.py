@@ -6,14 +6,19 @@ A run is in one mode for its whole life in a process, set when the context is bu
 - `fresh`: nothing recorded yet; every call is made and recorded;
 - `resume`: the run was cut off; calls it had already made are served from its journal and not
   recorded again, a call in flight at the cut is *in doubt*;
-- `replay`: a new run re-enacted from another run's record (strict journal); what is served is
-  recorded, so the new run's record mirrors the original's.
+- `replay`: a new run re-enacted from another run's record (`source`, a strict journal): the same
+  code runs, and where the original called a model or ran a tool its recorded answer is taken
+  instead and recorded anew, at the position the original wrote it (`cue`), so the new run's
+  record mirrors the original's. A replay lives the original's lives: after a kill or a pause its
+  own journal serves what it already did, exactly as the original's resume did.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -24,10 +29,11 @@ from agentkit.errors import BudgetExceeded
 from agentkit.events import Emitter, EventKind, EventListener
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.sandbox import SandboxMode
-from agentkit.schema import Budget, Plan, Usage
+from agentkit.schema import CONTROL_TOOLS, Budget, Plan, Usage
 from agentkit.store import RunRecord, RunStore
-from agentkit.store.journal import Journal
-from agentkit.tools import ToolContext, ToolResult, Toolset
+from agentkit.store.journal import Cue, Journal, ReplayDivergence
+from agentkit.store.records import ToolCallRow
+from agentkit.tools import Tool, ToolContext, ToolResult, Toolset
 
 RunMode = Literal["fresh", "resume", "replay"]
 DENIED = "The user denied this call of {name!r}; do not call it again with the same arguments."
@@ -41,6 +47,28 @@ Approver = Callable[[dict[str, Any]], bool]
 
 __all__ = ["DENIED", "IN_DOUBT", "Approver", "EventListener", "Meter", "RunContext", "RunMode"]
 
+# Tools that only call models through the run's client (agentkit's thinking tools): on resume
+# and replay they run again, their model calls served, so their tokens count as they did.
+_MODEL_TOOLS = frozenset({("agentkit", "think_parallel"), ("agentkit", "think_longer")})
+
+
+# Set while such a tool runs again only to count its tokens: every call must be served.
+_RECOUNTING: ContextVar[bool] = ContextVar("agentkit_recounting", default=False)
+
+
+class _NotRecorded(Exception):
+    """A recount reached a model call the record does not hold (a run recorded by an older
+    agentkit): it stops there rather than ask a model again."""
+
+
+def _calls_models(tool: Tool) -> bool:
+    return (tool.source, tool.name) in _MODEL_TOOLS
+
+
+def _was_in_doubt(call: ToolCall, result: ToolResult) -> bool:
+    """Whether `result` is the in-doubt answer (given without asking for approval)."""
+    return result.status == "error" and result.content == IN_DOUBT.format(name=call.name)
+
 
 @dataclass(kw_only=True)
 class Meter:
@@ -52,6 +80,7 @@ class Meter:
     # Model calls checked and under way: parallel calls (think_parallel's samples, parallel
     # subtasks) each count before any of them is recorded, so together they cannot overshoot.
     in_flight: int = 0
+    tools_in_flight: int = 0  # the same for tool calls (released once the call is recorded)
 
     def elapsed(self) -> float:
         """Seconds since the run (or its resumption) started."""
@@ -68,12 +97,23 @@ class Meter:
     def reserve_model_call(self) -> float | None:
         """Check the budget before a model call, counting the calls already under way; return
         the seconds left of the time budget (None without one)."""
-        u = self.usage
-        pending = u.model_copy(update={"model_calls": u.model_calls + self.in_flight})
+        left = self._reserve("model_calls", self.in_flight)
+        self.in_flight += 1
+        return left
+
+    def reserve_tool_call(self) -> float | None:
+        """Check the budget before a tool call, counting the calls already under way (so
+        parallel executors cannot pass `max_tool_calls`); return the seconds of time left."""
+        left = self._reserve("tool_calls", self.tools_in_flight)
+        self.tools_in_flight += 1
+        return left
+
+    def _reserve(self, kind: Literal["model_calls", "tool_calls"], in_flight: int) -> float | None:
+        pending = self.usage.model_copy(
+            update={kind: getattr(self.usage, kind) + in_flight})
         elapsed = self.elapsed()
         if (hit := self.budget.exhausted(pending, elapsed)) is not None:
             raise BudgetExceeded(*hit)
-        self.in_flight += 1
         return None if self.budget.max_seconds is None else self.budget.max_seconds - elapsed
 
     def left_note(self) -> str:
@@ -99,7 +139,9 @@ class RunContext:
     Args:
         models: which model each role and tier uses; the context binds it to its own hooks
             (`client`), so every model call is served, checked and recorded here.
-        journal: the record served in `resume` and `replay` mode.
+        journal: the run's own record, served in `resume` mode (and in a replay's later lives).
+        source: in `replay` mode, the original's record (strict), taken in place of each model
+            call and tool run; `cue` says when each may be written.
         approve: asks for approval of a `needs_approval` tool call; None runs them unasked.
         initial_plan: a saved plan to start from instead of asking the strategist.
         max_prompt_tokens: a cap on executor prompts (see `ContextManager`).
@@ -115,6 +157,8 @@ class RunContext:
     budget: Budget
     mode: RunMode = "fresh"
     journal: Journal | None = None
+    source: Journal | None = None
+    cue: Cue | None = None
     approve: Approver | None = None
     listener: EventListener | None = None
     initial_plan: Plan | None = None
@@ -129,11 +173,19 @@ class RunContext:
     context: ContextManager = field(init=False)
 
     def __post_init__(self) -> None:
-        if (self.mode == "fresh") != (self.journal is None):
-            raise ValueError(f"a {self.mode!r} run needs a journal exactly when it is not fresh")
+        if self.mode == "fresh" and (self.journal, self.source) != (None, None):
+            raise ValueError("a fresh run has no journal")
+        if self.mode == "resume" and self.journal is None:
+            raise ValueError("a resumed run needs its journal")
+        if self.mode == "replay" and (self.source is None or self.cue is None):
+            raise ValueError("a replay needs the original's record and a cue")
         self.records = self.store.run(self.run_id)
         self.meter = Meter(budget=self.budget, usage=self.records.usage())
-        self.events = Emitter(log=self.store, run_id=self.run_id, listener=self.listener)
+        self.events = Emitter(
+            log=self.store, run_id=self.run_id, listener=self.listener,
+            before_write=None if self.cue is None else self.cue.before_event,
+            written=None if self.cue is None else self.cue.wrote,
+        )
         self.client = self.models.with_hooks(self)
         self.context = ContextManager(store=self.store, client=self.client, run_id=self.run_id,
                                       max_prompt_tokens=self.max_prompt_tokens,
@@ -149,27 +201,31 @@ class RunContext:
     # the model-call hooks (`agentkit.models.CallHooks`) ---------------------------------------
 
     def serve(self, request: ModelRequest, model: str) -> ModelResponse | None:
-        """The recorded answer to `request`, when the journal has it; replay records it anew."""
+        """The answer this run already recorded to `request` (resume), not recorded again."""
         if self.journal is None:
             return None
         found = self.journal.model(request.role, request.subtask_id, request.record())
-        if found is None:
-            return None
-        calls = [
-            ToolCall(name=c["function"]["name"], arguments=c["function"]["arguments"], id=c["id"])
-            for c in found.response.get("tool_calls") or []
-        ]
-        served = ModelResponse(
-            model=found.model, text=found.response.get("content"), tool_calls=calls,
-            prompt_tokens=found.prompt_tokens, completion_tokens=found.completion_tokens,
-            cost_usd=found.cost_usd, latency_s=0.0,
-        )
-        if self.mode == "replay":
-            self._record_model(request, model, served, None, reserved=False)
-        return served
+        return None if found is None else _response(found)
 
     def check(self) -> float | None:
+        if _RECOUNTING.get():
+            raise _NotRecorded("a recounted tool's model call is not in the record")
         return self.meter.reserve_model_call()
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None:
+        """In a replay, the original's answer to `request`, once the events before it are
+        written; the model is not called. Raises `ReplayDivergence` when it has none."""
+        if self.source is None or self.cue is None:
+            return None
+        stored = request.record()
+        found = self.source.model(request.role, request.subtask_id, stored)
+        assert found is not None  # the source is strict
+        try:
+            await self.cue.turn(found.seq)
+        except BaseException:
+            self.source.put_back_model(request.role, request.subtask_id, stored, found)
+            raise
+        return _response(found)
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -203,16 +259,20 @@ class RunContext:
         """Serve `call` from the journal, or ask approval, check the budget, run and record it.
 
         A `tool_started` event precedes every real execution, so a call cut off by a crash is
-        known to be in flight when the run resumes.
+        known to be in flight when the run resumes. In a replay the same steps run, and the
+        original's result is taken where the tool would run.
         """
         tool = tools.get(call.name)
         served = self._served(subtask_id, call)
         if served is not None:
-            if self.mode == "replay":  # mirror the original: started (if it ran), then recorded
-                if tool is not None and served.status != "denied":
-                    self._started(subtask_id, call)
-                self._record_tool(subtask_id, call, served)
+            if tool is not None and tool.needs_approval and not _was_in_doubt(call, served):
+                # LangGraph hands decisions to a node's interrupts by position: a call decided
+                # before asks again (answered at once), so the next call gets its own decision.
+                self._denied(subtask_id, call, needs=True)
+            if tool is not None and _calls_models(tool):  # its model calls count, as they did
+                await self._recount(tool, call, subtask_id)
             return served
+        result: ToolResult | None
         if tool is None:
             names = ", ".join(tools.names)
             result = ToolResult(status="invalid",
@@ -221,25 +281,89 @@ class RunContext:
             result = ToolResult(status="error", content=IN_DOUBT.format(name=call.name))
         elif self._denied(subtask_id, call, needs=tool.needs_approval):
             result = ToolResult(status="denied", content=DENIED.format(name=call.name))
+        elif tool.ends_subtask is not None:  # ending a subtask is not work: never refused
+            result = await self._execute(subtask_id, call, tool, None)
         else:
-            if tool.ends_subtask is None:  # ending a subtask is not work: never refused
-                self.meter.check()
-            self._started(subtask_id, call)
-            with tracing.span(f"execute_tool {call.name}", {
-                    "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name,
-                    "gen_ai.tool.call.id": call.id, "agentkit.subtask_id": subtask_id}) as span:
-                result = await tool.run(call.arguments, self.tool_context(subtask_id))
-                tracing.set_attributes(span, {"agentkit.tool.status": result.status})
+            left = self.meter.reserve_tool_call()
+            try:
+                result = await self._execute(subtask_id, call, tool, left)
+            finally:
+                self.meter.tools_in_flight -= 1
+            if result is not None and result.status == "cut_off":  # the call ran; time is up
+                self._record_tool(subtask_id, call, result)
+                raise BudgetExceeded("time", result.content)
+        if self.source is not None:  # a replay: the original's result, at its position
+            return await self._replayed(subtask_id, call, result)
+        assert result is not None  # only a replay leaves a tool unrun
         self._record_tool(subtask_id, call, result)
         return result
 
-    def _served(self, subtask_id: str, call: ToolCall) -> ToolResult | None:
-        if self.journal is None:
+    async def _execute(
+        self, subtask_id: str, call: ToolCall, tool: Tool, seconds_left: float | None
+    ) -> ToolResult | None:
+        """Run `tool` for `call`, stopped when the run's time budget runs out (`cut_off`); None
+        in a replay, which runs only the tools that call models (their calls are served)."""
+        self._started(subtask_id, call)
+        if self.source is not None and not _calls_models(tool):
             return None
-        found = self.journal.tool(subtask_id, call.id, call.name, call.arguments_json())
+        with tracing.span(f"execute_tool {call.name}", {
+                "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": call.name,
+                "gen_ai.tool.call.id": call.id, "agentkit.subtask_id": subtask_id}) as span:
+            try:
+                async with asyncio.timeout(seconds_left):
+                    result = await tool.run(call.arguments, self.tool_context(subtask_id))
+            except TimeoutError:
+                result = ToolResult(status="cut_off", content=(
+                    f"{call.name!r} was cut off by the run's time budget "
+                    f"({self.budget.max_seconds:g}s)"))
+            tracing.set_attributes(span, {"agentkit.tool.status": result.status})
+        return result
+
+    async def _recount(self, tool: Tool, call: ToolCall, subtask_id: str) -> None:
+        """Run a served thinking tool again for its token count only: its model calls are all
+        served from the record (none is made; the tool's failure there is its own result)."""
+        token = _RECOUNTING.set(True)
+        try:
+            await tool.run(call.arguments, self.tool_context(subtask_id))
+        finally:
+            _RECOUNTING.reset(token)
+
+    async def _replayed(
+        self, subtask_id: str, call: ToolCall, result: ToolResult | None
+    ) -> ToolResult:
+        """Record the original's result of `call` at its position; a `result` the replay
+        computed itself (an unknown tool, a denial, a thinking tool) must equal it."""
+        assert self.source is not None and self.cue is not None
+        found = self.source.tool(subtask_id, call.id, call.name, call.arguments_json())
+        if found is None:
+            raise ReplayDivergence(
+                f"replay diverged at tool call {call.name!r} in subtask {subtask_id!r}: the "
+                "original ran it but never recorded its result")
+        try:
+            await self.cue.turn(self.source.tool_seq(found))
+        except BaseException:
+            self.source.put_back_tool(found)
+            raise
+        recorded = ToolResult(status=found.status, content=found.result,
+                              latency_ms=found.latency_ms)
+        if result is not None and (result.status, result.content) != (found.status, found.result):
+            raise ReplayDivergence(
+                f"replay diverged at tool call {call.name!r} in subtask {subtask_id!r}: it "
+                f"gave {result.status!r} {result.content[:200]!r}, the original "
+                f"{found.status!r} {found.result[:200]!r}")
+        self._record_tool(subtask_id, call, recorded)
+        return recorded
+
+    def _served(self, subtask_id: str, call: ToolCall) -> ToolResult | None:
+        found = self._journal_tool(subtask_id, call)
         if found is None:
             return None
         return ToolResult(status=found.status, content=found.result, latency_ms=found.latency_ms)
+
+    def _journal_tool(self, subtask_id: str, call: ToolCall) -> ToolCallRow | None:
+        if self.journal is None:
+            return None
+        return self.journal.tool(subtask_id, call.id, call.name, call.arguments_json())
 
     def _in_doubt(self, subtask_id: str, call: ToolCall) -> bool:
         return self.journal is not None and self.journal.in_doubt(
@@ -266,4 +390,18 @@ class RunContext:
             latency_ms=result.latency_ms, event=("tool_call", data, subtask_id),
         )
         self.events.tell("tool_call", data, subtask_id=subtask_id)
-        self.meter.usage.tool_calls += 1
+        if call.name not in CONTROL_TOOLS:  # ending a subtask is not work
+            self.meter.usage.tool_calls += 1
+
+
+def _response(found: Any) -> ModelResponse:
+    """A recorded answer (`agentkit.store.journal.RecordedCall`) as a model response."""
+    calls = [
+        ToolCall(name=c["function"]["name"], arguments=c["function"]["arguments"], id=c["id"])
+        for c in found.response.get("tool_calls") or []
+    ]
+    return ModelResponse(
+        model=found.model, text=found.response.get("content"), tool_calls=calls,
+        prompt_tokens=found.prompt_tokens, completion_tokens=found.completion_tokens,
+        cost_usd=found.cost_usd, latency_s=0.0,
+    )

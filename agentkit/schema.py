@@ -22,6 +22,12 @@ Role = Literal[
 
 ShortText = Annotated[str, Field(max_length=200)]
 
+# The executor's control tools: they end a subtask and are not work, so `Usage.tool_calls` (and
+# `Budget.max_tool_calls`) leaves them out.
+CONTROL_TOOLS = ("finish", "fail", "report_contradiction")
+# The most steps a plan holds at once; finished steps are archived and leave it (a rolling window).
+MAX_PLAN_STEPS = 12
+
 
 class PlanStep(BaseModel):
     """One step of a plan, with what counts as done."""
@@ -32,8 +38,13 @@ class PlanStep(BaseModel):
     title: Annotated[str, Field(min_length=1, max_length=100)]
     instructions: Annotated[str, Field(max_length=600)] = ""
     success_criteria: Annotated[str, Field(max_length=300)] = ""
-    depends_on: Annotated[list[str], Field(max_length=6)] = []
+    depends_on: Annotated[list[Annotated[str, Field(max_length=24)]], Field(max_length=6)] = []
     difficulty: Difficulty = "medium"
+    # About how many tool calls the step takes; its step limit and budget are sized from it.
+    expected_calls: Annotated[int, Field(ge=1, le=200)] | None = None
+    # A shell command run in the workspace (in the sandbox) when the step's last subtask calls
+    # finish: exit code 0 accepts the result, anything else sends it back with the output.
+    check: Annotated[str | None, Field(max_length=300)] = None
 
 
 class Plan(BaseModel):
@@ -42,13 +53,16 @@ class Plan(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strategy: Annotated[str, Field(min_length=1, max_length=600)]
-    steps: Annotated[list[PlanStep], Field(min_length=1, max_length=12)]
+    steps: Annotated[list[PlanStep], Field(min_length=1, max_length=MAX_PLAN_STEPS)]
     assumptions: Annotated[list[ShortText], Field(max_length=6)] = []
     risks: Annotated[list[ShortText], Field(max_length=6)] = []
     # "tried: …, failed because …" — written by the run, so a failed approach is not retried.
     failed_approaches: Annotated[
         list[Annotated[str, Field(max_length=400)]], Field(max_length=20)
     ] = []
+    # The goal needs more steps than these: when they are done, the strategist extends the plan
+    # (a revision with the trigger `extend`); finished steps are archived, not kept here.
+    continues: bool = False
 
     def render(self, *, details: bool = False) -> str:
         """The plan as text: its strategy, then a line per step.
@@ -65,6 +79,8 @@ class Plan(BaseModel):
             lines.append(line)
         if details:
             lines += [f"Tried before: {note}" for note in self.failed_approaches]
+            if self.continues:
+                lines.append("Continues: the strategist adds steps when these are done")
         return "\n".join(lines)
 
     @model_validator(mode="after")
@@ -120,6 +136,8 @@ class Subtask(BaseModel):
     part: int = Field(default=1, ge=1)
     parts: int = Field(default=1, ge=1)
     merged_steps: list[str] = []
+    # Model turns the last attempt took; an attempt that used them all hit its step limit.
+    turns: int = 0
 
     @property
     def steps(self) -> list[str]:
@@ -138,6 +156,7 @@ class Budget(BaseModel):
     max_tokens: int | None = Field(default=200_000, ge=1)
     max_cost_usd: float | None = Field(default=None, ge=0)
     max_model_calls: int | None = Field(default=200, ge=1)
+    # Work tool calls: the control tools (`CONTROL_TOOLS`) are not counted.
     max_tool_calls: int | None = Field(default=500, ge=1)
     max_seconds: float | None = Field(default=None, gt=0)
     # Per-subtask token budgets. `subtask_tokens` is the budget of a medium subtask; calibration
@@ -203,6 +222,7 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     cost_usd: float = 0.0
     model_calls: int = 0
+    # Work tool calls, without the control tools (`CONTROL_TOOLS`).
     tool_calls: int = 0
 
     @property

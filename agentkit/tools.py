@@ -37,7 +37,7 @@ from agentkit.sandbox import SandboxMode
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied"]
+ToolStatus = Literal["ok", "invalid", "error", "timeout", "denied", "cut_off"]
 # What a control tool's successful call does to its subtask (`finish`: done, `fail`: failed,
 # `report_contradiction`: failed with a contradiction that revises the plan).
 SubtaskEnd = Literal["done", "failed", "contradiction"]

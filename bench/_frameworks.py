@@ -181,7 +181,9 @@ async def agentkit_run(n: int, workdir: Path, *, checkpointer: str = "sqlite",
         start = _measure_start()
         result = await agent.run(GOAL)
         out = _measure_end(start, n, status=result.status, model_calls=result.usage.model_calls,
-                           recorded_tool_calls=result.usage.tool_calls, db=str(db),
+                           # every recorded call, `finish` too (the budget leaves it out)
+                           recorded_tool_calls=len(agent.store.get_tool_calls(result.run_id)),
+                           db=str(db),
                            subtasks=subtasks)
     agent.store.close()
     if result.status != "completed":

@@ -113,3 +113,29 @@ def test_cli_asks_yes_or_no(db: str, workspace: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "Allow deploy" in result.output
     assert (workspace / "deployments.txt").read_text() == "production\n"
+
+
+def two_deploys(request: ModelRequest) -> object:
+    if request.role == "strategist":
+        return PLAN
+    if request.role == "finalizer":
+        return "done"
+    if not [m for m in request.messages if m["role"] == "tool"]:
+        return [ToolCall(name="deploy", arguments={"target": "staging"}, id="c1"),
+                ToolCall(name="deploy", arguments={"target": "production"}, id="c2")]
+    return ToolCall(name="finish", arguments={"result": "both answered"})
+
+
+async def test_each_call_of_a_subtask_gets_its_own_decision(db: str, workspace: Path) -> None:
+    agent = _agent(FunctionModel(two_deploys), db, workspace)
+    first = await agent.run("Deploy twice")
+    assert [a["arguments"] for a in first.approvals] == ['{"target": "staging"}']
+    second = await agent.approve(first.run_id, True)
+    assert [a["arguments"] for a in second.approvals] == ['{"target": "production"}']
+
+    done = await agent.approve(second.run_id, False)
+
+    # The denial is the production call's: the first decision is not handed to it again.
+    assert (workspace / "deployments.txt").read_text() == "staging\n"
+    assert [c.status for c in Store(db).get_tool_calls(done.run_id) if c.name == "deploy"] == [
+        "ok", "denied"]

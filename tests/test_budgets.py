@@ -7,6 +7,7 @@ LiteLLM prices no scripted model, so the cost test gives each scripted call a pr
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 import types
@@ -30,6 +31,7 @@ from agentkit import (
     tool,
 )
 from agentkit.runtime import Meter
+from agentkit.schema import CONTROL_TOOLS
 from agentkit.store import Store
 
 PLAN = Plan(strategy="three notes in a row", steps=[
@@ -82,7 +84,8 @@ def _check_stopped_cleanly(db: str, run_id: str, notes: Notes, kind: str) -> Non
     usage = store.usage(run_id)
     assert len(notes.model.requests) == len(store.get_model_calls(run_id)) == usage.model_calls
     tool_rows = store.get_tool_calls(run_id)
-    assert len(tool_rows) == usage.tool_calls
+    # `finish` is recorded, but it is not work: the tool-call budget leaves it out.
+    assert len([r for r in tool_rows if r.name not in CONTROL_TOOLS]) == usage.tool_calls
     assert [r.name for r in tool_rows].count("note") == len(notes.written)
     statuses = [s.status for s in store.get_subtasks(run_id)]
     assert statuses[0] == "done" and "pending" in statuses  # partial, and resumable
@@ -113,7 +116,8 @@ async def test_tool_call_budget(db: str, workspace: Path) -> None:
     notes = Notes()
     run_id = await _run(notes, db, workspace, Budget(max_tool_calls=3))
     _check_stopped_cleanly(db, run_id, notes, "tool_calls")
-    assert notes.written == ["Note one", "Note two"]
+    # Three notes for three tool calls: the `finish` calls between them are not counted.
+    assert notes.written == ["Note one", "Note two", "Note three"]
 
 
 async def test_time_budget(db: str, workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,3 +191,60 @@ async def test_tool_calls_are_checked_before_each_tool_call(db: str, workspace: 
     assert result.status == "budget_exhausted"
     assert written == ["0", "1"]  # the other three calls of that one reply never ran
     assert len(Store(db).get_tool_calls(result.run_id)) == 2
+
+
+def _parallel_plan(request: ModelRequest, call: ToolCall) -> object:
+    """Four independent steps; each executor makes `call` until its result comes back."""
+    if request.role == "strategist":
+        return Plan(strategy="s", steps=[PlanStep(id=f"s{i}", title=f"Part {i}",
+                                                  difficulty="easy") for i in range(1, 5)])
+    if request.role == "finalizer":
+        return "done"
+    if not [m for m in request.messages if m["role"] == "tool"]:
+        return call
+    return ToolCall(name="finish", arguments={"result": "ok"})
+
+
+async def test_parallel_executors_never_pass_the_tool_call_limit(
+    db: str, workspace: Path
+) -> None:
+    @tool
+    async def slow_note(text: str) -> str:
+        """Write a note, slowly."""
+        await asyncio.sleep(0.3)
+        return "noted"
+
+    call = ToolCall(name="slow_note", arguments={"text": "x"})
+    agent = Agent(FunctionModel(lambda r: _parallel_plan(r, call)), tools=[slow_note], db=db,
+                  workspace=workspace, budget=Budget(max_tool_calls=3), max_concurrency=4)
+    result = await agent.run("Write four notes")
+
+    assert result.status == "budget_exhausted"
+    ran = [c for c in Store(db).get_tool_calls(result.run_id) if c.name == "slow_note"]
+    assert len(ran) == 3  # four executors ran at once; the fourth call was refused
+
+
+async def test_the_time_budget_cuts_off_a_hanging_tool(db: str, workspace: Path) -> None:
+    @tool(timeout=600)
+    async def hang() -> str:
+        """Never returns."""
+        await asyncio.sleep(600)
+        return "never"
+
+    def reply(request: ModelRequest) -> object:
+        if request.role == "strategist":
+            return Plan(strategy="s", steps=[PlanStep(id="s1", title="Hang", difficulty="easy")])
+        if request.role == "finalizer":
+            return "stopped"
+        return ToolCall(name="hang", arguments={})
+
+    agent = Agent(FunctionModel(reply), tools=[hang], db=db, workspace=workspace,
+                  budget=Budget(max_seconds=3))
+    started = time.monotonic()
+    result = await agent.run("Hang")
+    assert time.monotonic() - started < 60  # not the tool's 600 s: the run's 3 s budget
+    assert result.status == "budget_exhausted"
+    (cut,) = Store(db).get_tool_calls(result.run_id)
+    assert (cut.name, cut.status) == ("hang", "cut_off")
+    assert "cut off by the run's time budget (3s)" in cut.result
+    assert [s.status for s in result.subtasks] == ["pending"]  # it runs again on resume

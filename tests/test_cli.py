@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -56,7 +57,8 @@ def test_json_output_keeps_the_shape_of_the_stored_rows(db: str, workspace: Path
 
     details = json.loads(CliRunner().invoke(app, ["runs", "show", run_id, "--db", db,
                                                   "--json"]).output)
-    assert list(details) == ["run", "plan_version", "plan", "subtasks", "tool_calls", "usage"]
+    assert list(details) == ["run", "plan_version", "plan", "archived", "subtasks", "tool_calls",
+                             "usage"]
     assert list(details["run"]) == [
         "id", "goal", "status", "model", "workspace", "settings", "answer", "error",
         "parent_run_id", "created_at", "updated_at",
@@ -67,7 +69,8 @@ def test_json_output_keeps_the_shape_of_the_stored_rows(db: str, workspace: Path
 
     plan = json.loads(CliRunner().invoke(app, ["plans", "show", run_id, "--db", db,
                                                "--json"]).output)
-    assert list(plan) == ["run_id", "version", "plan", "trigger", "reason", "created_at"]
+    assert list(plan) == ["run_id", "version", "plan", "trigger", "reason", "created_at",
+                          "archived"]
     assert (plan["version"], plan["trigger"]) == (1, "initial")
     assert [s["id"] for s in plan["plan"]["steps"]] == ["s1", "s2"]
 
@@ -88,3 +91,39 @@ def test_errors_of_any_command_render_without_a_traceback(
     monkeypatch.setattr(Store, "list_runs", gone)
     failure = CliRunner().invoke(app, ["runs", "list", "--db", db])
     assert (failure.exit_code, failure.output) == (1, "error: the database went away\n")
+
+
+MARKUP = "[bold]x[/bold] and [1, 2]"
+
+
+def _bracketed(request: Any) -> object:
+    """A run whose goal, subtask result and answer all hold text in square brackets."""
+    from agentkit import Plan, PlanStep, ToolCall
+
+    if request.role == "strategist":
+        return Plan(strategy="say it", steps=[PlanStep(id="s1", title="Say it")])
+    if request.role == "finalizer":
+        return f"answer: {MARKUP}"
+    return ToolCall(name="finish", arguments={"result": f"said {MARKUP}"})
+
+
+def test_text_in_square_brackets_is_shown_verbatim(db: str, workspace: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from agentkit import Agent, FunctionModel
+    from agentkit.cli_view import print_result
+
+    result = Agent(FunctionModel(_bracketed), db=db, workspace=workspace).run_sync(
+        f"Print {MARKUP}")
+    shown = CliRunner().invoke(app, ["runs", "show", result.run_id, "--db", db],
+                               env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert f"goal: Print {MARKUP}" in shown.output
+    assert f"said {MARKUP}" in shown.output and f"answer: {MARKUP}" in shown.output
+    panel = StringIO()
+    print_result(Console(file=panel, width=200), result)
+    assert f"answer: {MARKUP}" in panel.getvalue()
+    listed = CliRunner().invoke(app, ["runs", "list", "--db", db], env={"COLUMNS": "200"})
+    assert f"Print {MARKUP}" in listed.output

@@ -35,3 +35,18 @@ async def test_facts_from_compacted_history_reach_the_next_subtask(
     pinned = second.messages[1]["content"]
     assert "Facts learned (latest values):\n- key_1 = value-1\n- key_2 = value-2" in pinned
     assert "Notes from earlier work that bear on this:" in pinned
+
+
+async def test_a_run_that_searched_its_memory_replays_exactly(db: str, workspace: Path) -> None:
+    from agentkit.store import Store
+
+    agent = Agent(FunctionModel(script), tools=[cp.read_record], db=db, workspace=workspace,
+                  max_prompt_tokens=2000)
+    original = (await agent.run("audit and report")).run_id
+    store = Store(db)
+    for _ in range(2):  # the database's memory now holds the original's and a replay's
+        replayed = (await agent.replay(original)).run_id
+        assert [(c.role, c.request) for c in store.get_model_calls(replayed)] == [
+            (c.role, c.request) for c in store.get_model_calls(original)]
+        assert [(e.kind, e.data) for e in store.get_events(replayed)] == [
+            (e.kind, e.data) for e in store.get_events(original)]

@@ -10,8 +10,10 @@ import pytest
 from agentkit import StorageConfigError, Store
 from agentkit.store.migrations import MIGRATIONS
 
-NAMES = ["0001_initial", "0002_context_memory", "0003_request_deltas", "0004_tsvector_search",
-         "0005_run_agent"]
+NAMES = [
+    "0001_initial", "0002_context_memory", "0003_request_deltas", "0004_tsvector_search",
+    "0005_run_agent", "0006_per_run_numbers",
+]
 
 
 def _sql(path: Path, *statements: str) -> None:
@@ -100,3 +102,50 @@ def test_an_unknown_migration_number_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StorageConfigError, match=r"runs\.db.*'number 4'.*upgrade agentkit"):
         Store(str(path))
     assert _rows(path, "SELECT version FROM agentkit_schema_version") == [(1,), (2,), (3,), (4,)]
+
+
+def test_summaries_and_masked_outputs_are_numbered_within_their_run(tmp_path: Path) -> None:
+    store = Store(str(tmp_path / "runs.db"))
+    first, second = (store.create_run(goal="g", model="scripted/x", workspace="/ws", settings={})
+                     for _ in range(2))
+    numbers = [store.add_masked_output(run, subtask_id="t1", call_id="c", name="read",
+                                       content=f"output of {run}") for run in (first, second)]
+    summaries = [store.add_summary(run, subtask_id="t1", level=1, first_message=2,
+                                   last_message=3, merged_ids=[], tokens_before=9, tokens_after=3,
+                                   model="scripted/x", data="{}", text="s")
+                 for run in (first, second, second)]
+
+    assert numbers == [1, 1] and summaries == [1, 1, 2]
+    found = store.get_masked_output(second, 1)
+    assert found is not None and found.content == f"output of {second}"
+    assert [r.number for r in store.get_summaries(second)] == [1, 2]
+
+
+def test_numbers_are_backfilled_from_the_old_ids(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    store = Store(str(path))
+    runs = [store.create_run(goal="g", model="scripted/x", workspace="/ws", settings={})
+            for _ in range(2)]
+    for run in (*runs, runs[0]):
+        store.add_masked_output(run, subtask_id="t1", call_id="c", name="read", content=run)
+    store.close()
+    # The database as agentkit left it before 0006: no numbers, ids shown in the prompts.
+    _sql(path, "DROP INDEX uq_masked_outputs_run_number", "DROP INDEX uq_summaries_run_number",
+         "ALTER TABLE masked_outputs DROP COLUMN number",
+         "ALTER TABLE summaries DROP COLUMN number",
+         "DELETE FROM agentkit_migrations WHERE name = '0006_per_run_numbers'")
+
+    again = Store(str(path))
+    # An old stub's "#m3" still finds its output; the run's next output goes on from there.
+    assert _rows(path, "SELECT id, number FROM masked_outputs ORDER BY id") == [
+        (1, 1), (2, 2), (3, 3)]
+    old = again.get_masked_output(runs[0], 3)
+    assert old is not None and old.content == runs[0]
+    assert again.add_masked_output(runs[0], subtask_id="t1", call_id="c", name="read",
+                                   content="new") == 4
+    assert again.add_masked_output(runs[1], subtask_id="t1", call_id="c", name="read",
+                                   content="new") == 3
+    fresh = again.create_run(goal="g", model="scripted/x", workspace="/ws", settings={})
+    assert again.add_masked_output(fresh, subtask_id=None, call_id="c", name="read",
+                                   content="x") == 1
+    again.close()

@@ -55,7 +55,8 @@ def test_the_report_holds_the_run(report: tuple[Path, str, str]) -> None:
     store = Store(db)
     assert f"Run {run_id}" in html and "Audit the warehouse records" in html
     assert [a["data-version"] for a in parsed.having("div", class_="plan-version")] == ["1", "2"]
-    assert "added s2b; removed s2; changed s3" in html  # what the revision changed
+    # What the revision changed; s1, done under v1, was archived.
+    assert "added s2b; removed s2; changed s3; archived (done) s1" in html
     subtasks = store.get_subtasks(run_id)
     assert [a["data-id"] for a in parsed.having("details", class_="subtask")] == [
         s.id for s in subtasks]

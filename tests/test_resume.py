@@ -123,8 +123,8 @@ from agentkit import Agent, FunctionModel
 from tests import crash_points as cp
 script, tools = {"fan_out": (cp.fan_out, [cp.append_slow]),
                  "compaction": (cp.audit, [cp.read_record])}[sys.argv[3]]
-Agent(FunctionModel(script), tools=tools, db=sys.argv[1], workspace=sys.argv[2],
-      max_prompt_tokens=2000).run_sync("crash test")
+Agent(FunctionModel(script, name="crash-run"), tools=tools, db=sys.argv[1],
+      workspace=sys.argv[2], max_prompt_tokens=2000).run_sync("crash test")
 """
 
 
@@ -155,7 +155,7 @@ async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_re
     run_id = store.list_runs()[0].id
     calls_before = {c.id for c in store.get_tool_calls(run_id)}
 
-    model = FunctionModel(script)
+    model = FunctionModel(script, name="crash-run")  # the run's model, as a replay needs it
     result = await Agent(model, tools=tools, db=db, workspace=workspace,
                          max_prompt_tokens=2000).resume(run_id)
 
@@ -174,3 +174,10 @@ async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_re
         assert "summarizer" in [r.role for r in model.requests]  # the cut-off call ran again
         before = [c for c in store.get_tool_calls(run_id) if c.id in calls_before]
         assert before and names.count("read_record") == cp.RECORDS  # none read twice
+    # And the killed-and-resumed run replays exactly: kill, resume and all.
+    silent = FunctionModel(lambda request: pytest.fail("replay called the model"))
+    replayed = await Agent(silent, tools=tools, db=db, workspace=workspace).replay(run_id)
+    assert [(e.kind, e.subtask_id, e.data) for e in store.get_events(replayed.run_id)] == [
+        (e.kind, e.subtask_id, e.data) for e in store.get_events(run_id)]
+    assert [(c.role, c.request, c.response) for c in store.get_model_calls(replayed.run_id)] == [
+        (c.role, c.request, c.response) for c in store.get_model_calls(run_id)]

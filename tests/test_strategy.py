@@ -17,6 +17,7 @@ from agentkit import (
     load_tools,
 )
 from agentkit.cli import app
+from agentkit.planning import horizon
 from agentkit.store import Store
 from tests.scripts import hello_agent, subtask_title, tool_results
 
@@ -80,7 +81,10 @@ async def test_failure_leads_to_a_recorded_revision_that_keeps_done_work(
         in versions[1].reason
     )
     revised = versions[1].plan
-    assert [s.id for s in revised.steps] == ["s1", "s3"]
+    # The finished step s1 is archived: out of the plan, kept in the record with its result.
+    assert [s.id for s in revised.steps] == ["s3"]
+    assert [(a.step_id, a.subtask_id, a.result) for a in horizon.archived(
+        result.subtasks, revised, 2)] == [("s1", "t1", "notes written")]
     assert revised.failed_approaches == [
         "tried: Use the broken approach, failed because not finished within the step limit of 3"
     ]
@@ -159,6 +163,7 @@ async def test_plans_show_and_diff(db: str, workspace: Path) -> None:
 
     data = json.loads(diff.output)
     assert data["added"] == ["s3"] and data["removed"] == ["s2"] and data["changed"] == []
+    assert data["archived"] == ["s1"]  # done under v1, so it left the plan
     assert data["trigger"] == "failure" and "broken approach" in data["reason"]
 
 

@@ -90,15 +90,7 @@ def test_no_spans_without_a_tracer_provider(db: str, workspace: Path) -> None:
 
 
 def test_the_cli_sends_spans_where_the_otel_variables_say(tmp_path: Path) -> None:
-    program = (
-        "from agentkit import tracing\n"
-        "from tests.scripts import HELLO_GOAL, hello_agent\n"
-        "from pathlib import Path\n"
-        "shutdown = tracing.configure_from_env()\n"
-        f"ws = Path({str(tmp_path / 'ws')!r}); ws.mkdir()\n"
-        f"hello_agent({str(tmp_path / 'runs.db')!r}, ws).run_sync(HELLO_GOAL)\n"
-        "shutdown()\n"
-    )
+    program = _traced_run(tmp_path)
     env = {**os.environ, "OTEL_TRACES_EXPORTER": "console", "OTEL_SERVICE_NAME": "my-agent",
            "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", program], env=env, cwd=ROOT,
@@ -134,15 +126,7 @@ def test_spans_reach_an_otlp_collector(tmp_path: Path) -> None:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    program = (
-        "from agentkit import tracing\n"
-        "from tests.scripts import HELLO_GOAL, hello_agent\n"
-        "from pathlib import Path\n"
-        "shutdown = tracing.configure_from_env()\n"
-        f"ws = Path({str(tmp_path / 'ws')!r}); ws.mkdir()\n"
-        f"hello_agent({str(tmp_path / 'runs.db')!r}, ws).run_sync(HELLO_GOAL)\n"
-        "shutdown()\n"
-    )
+    program = _traced_run(tmp_path)
     endpoint = f"http://127.0.0.1:{server.server_address[1]}"
     env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "PYTHONPATH": str(ROOT)}
     env.pop("OTEL_TRACES_EXPORTER", None)
@@ -160,6 +144,19 @@ def test_spans_reach_an_otlp_collector(tmp_path: Path) -> None:
                   for span in ss.spans}
     assert "invoke_agent agentkit" in names
     assert "execute_tool run_shell" in names and "agentkit.node finalizer" in names
+
+
+def _traced_run(tmp_path: Path) -> str:
+    """A program that runs the hello agent with tracing set up from the OTEL_* variables."""
+    return (
+        "from agentkit import tracing\n"
+        "from tests.scripts import HELLO_GOAL, hello_agent\n"
+        "from pathlib import Path\n"
+        "shutdown = tracing.configure_from_env()\n"
+        f"ws = Path({str(tmp_path / 'ws')!r}); ws.mkdir()\n"
+        f"hello_agent({str(tmp_path / 'runs.db')!r}, ws).run_sync(HELLO_GOAL)\n"
+        "shutdown()\n"
+    )
 
 
 def _json_blocks(text: str) -> list[str]:

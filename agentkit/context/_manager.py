@@ -186,7 +186,7 @@ class ContextManager:
                 if tokens < self.mask_min_tokens:
                     continue
                 name = msgs.tool_name(group, message)
-                masked_id = self.store.add_masked_output(
+                masked_id = self.store.add_masked_output(  # numbered within the run
                     self.run_id, subtask_id=job.subtask_id,
                     call_id=str(message.get("tool_call_id", "")), name=name, content=content,
                 )
@@ -250,7 +250,7 @@ class ContextManager:
         if not spans or (self._fits(layout, job) and not crowded):
             return
         ids = [s[0] for s in spans]
-        rows = {r.id: r for r in self.store.get_summaries(self.run_id) if r.id in ids}
+        rows = {r.number: r for r in self.store.get_summaries(self.run_id) if r.number in ids}
         latest: dict[str, str] = {}
         for sid in ids:
             if sid in rows:

@@ -24,7 +24,7 @@ def recall_text(store: RunStore, run_id: str, query: str, *, limit: int = 5) -> 
         row = store.get_masked_output(run_id, int(found[1]))
         if row is None:
             return f"No masked output #m{found[1]} in this run."
-        return f"Output #m{row.id} of {row.name}, in full:\n{row.content}"
+        return f"Output #m{row.number} of {row.name}, in full:\n{row.content}"
     # The best matches, shown newest first: a fact's value and a masked output that came later
     # disagree, and the later one is what holds now.
     hits = store.search_memory(run_id, query, limit=limit * 2)

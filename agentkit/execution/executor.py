@@ -11,7 +11,7 @@ against the subtask's token budget.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -23,7 +23,7 @@ from agentkit.tools import ToolResult, Toolset
 
 # Error results (invalid arguments, exceptions, timeouts, unknown tools) allowed in a row.
 MAX_TOOL_ERRORS = 3
-_ERROR_STATUSES = frozenset({"invalid", "error", "timeout"})
+_ERROR_STATUSES = frozenset({"invalid", "error", "timeout", "cut_off"})
 
 SYSTEM = """You are an executor. Carry out one subtask with the tools, then call finish(result)
 as soon as its success criteria are met, or fail(reason) if they cannot be. Do not do other
@@ -52,8 +52,11 @@ class Outcome:
     contradiction: str | None = None
 
 
-def prompt(subtask: Subtask, goal: str, plan_text: str, ledger_text: str) -> list[dict[str, Any]]:
+def prompt(
+    subtask: Subtask, goal: str, plan_text: str, ledger_text: str, checks: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """The executor's opening messages: the run's goal, plan and ledger, then its subtask."""
+    checked = "".join(f"\nfinish is accepted only once this check exits 0: {c}" for c in checks)
     return [
         {"role": "system", "content": SYSTEM},
         {
@@ -62,7 +65,7 @@ def prompt(subtask: Subtask, goal: str, plan_text: str, ledger_text: str) -> lis
                 f"Goal of the run: {goal}\nPlan:\n{plan_text}\n\n{ledger_text}\n\n"
                 f"Your subtask ({subtask.id}): {subtask.title}\n{subtask.instructions}\n"
                 f"Success criteria: "
-                f"{subtask.success_criteria or 'the instructions are carried out'}"
+                f"{subtask.success_criteria or 'the instructions are carried out'}{checked}"
             ),
         },
     ]
@@ -77,9 +80,12 @@ async def execute(
     call_tool: ToolCaller,
     context: ContextManager | None = None,
     max_tool_errors: int = MAX_TOOL_ERRORS,
+    checks: Sequence[str] = (),
 ) -> Outcome:
     """Run `subtask` from its opening `messages` to an `Outcome`.
 
+    A `finish` is accepted only when every command of `checks` exits 0 in the workspace;
+    otherwise the model is told why and goes on within its step limit.
     `BudgetExceeded` (the run's budget) and `ModelError` propagate.
     """
     effort = subtask.effort
@@ -104,7 +110,13 @@ async def execute(
         for call in response.tool_calls:
             result = await call_tool(subtask.id, call, tools)
             errors = errors + 1 if result.status in _ERROR_STATUSES else 0
-            if (end := _verdict(tools, call, result, errors, max_tool_errors)) is not None:
+            end = _verdict(tools, call, result, errors, max_tool_errors)
+            if end is not None and end[0] == "done" and checks:
+                refusal = await _check(subtask, call, checks, call_tool)
+                if refusal is not None:  # not done: the model hears why, and goes on
+                    messages.append({"role": "tool", "tool_call_id": call.id, "content": refusal})
+                    continue
+            if end is not None:
                 status, text, contradiction = end
                 return Outcome(status=status, result=text, steps=step, tokens=tally.tokens,
                                contradiction=contradiction)
@@ -153,6 +165,19 @@ def _verdict(
         return None
     contradiction = result.content if end == "contradiction" else None
     return ("done" if end == "done" else "failed"), result.content, contradiction
+
+
+async def _check(
+    subtask: Subtask, call: ToolCall, checks: Sequence[str], call_tool: ToolCaller
+) -> str | None:
+    """Run the step's checks after `finish`: None if all pass, else what to tell the model."""
+    for number, command in enumerate(checks, start=1):
+        check = ToolCall(id=f"{call.id}-check{number}", name=toolbox.CHECK_NAME, arguments={})
+        result = await call_tool(subtask.id, check, Toolset([toolbox.check_tool(command)]))
+        if result.status != "ok":
+            return (f"finish was not accepted: {result.content}\nFix the work so that the check "
+                    "passes, then call finish(result) again.")
+    return None
 
 
 def _no_tool_call(text: str | None, replies: int) -> str:

@@ -151,15 +151,15 @@ async def think_parallel(
 async def _samples(
     client: ModelClient, question: str, n: int, subtask_id: str | None, temperature: float
 ) -> list[ModelResponse]:
-    def request() -> ModelRequest:
+    def request(sample: int) -> ModelRequest:
         return ModelRequest(
-            role="thinker", subtask_id=subtask_id, temperature=temperature,
+            role="thinker", subtask_id=subtask_id, temperature=temperature, sample=sample,
             messages=[{"role": "system", "content": THINKER_SYSTEM},
                       {"role": "user", "content": question}],
         )
 
     results = await asyncio.gather(
-        *(client.complete(request()) for _ in range(n)), return_exceptions=True
+        *(client.complete(request(i)) for i in range(1, n + 1)), return_exceptions=True
     )
     for item in results:  # a spent budget stops the run; other failures lose one sample
         if isinstance(item, BudgetExceeded):

@@ -16,10 +16,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from agentkit import sandbox
 from agentkit.context import ContextManager
-from agentkit.errors import ToolDefinitionError
+from agentkit.errors import ToolDefinitionError, ToolRetry
 from agentkit.execution import thinking
 from agentkit.models import ModelClient
+from agentkit.schema import CONTROL_TOOLS
 from agentkit.tools import Tool, ToolContext, Toolset
 
 # A thinking tool makes several model calls; the default tool timeout is too short for that.
@@ -65,6 +67,7 @@ def control_tools() -> list[Tool]:
 
 
 CONTROL_NAMES = frozenset(t.name for t in control_tools())
+assert set(CONTROL_TOOLS) == CONTROL_NAMES  # the budget leaves out exactly these
 
 
 def thinking_tools(client: ModelClient, tokens_left: Callable[[], int]) -> list[Tool]:
@@ -134,13 +137,38 @@ def recall_tool(context: ContextManager) -> Tool:
 
 def check_names(tools: Toolset) -> None:
     """Raise `ToolDefinitionError` if a user's tool takes a name the executor needs."""
-    taken = [t for t in tools if t.name in CONTROL_NAMES or t.name in THINKING_NAMES]
+    taken = [t for t in tools
+             if t.name in CONTROL_NAMES or t.name in THINKING_NAMES or t.name == CHECK_NAME]
     if taken:
         sources = ", ".join(f"{t.name!r} from {t.source!r}" for t in taken)
         raise ToolDefinitionError(
             f"tool name(s) {sources} are taken by agentkit's executor tools; rename yours with "
             "@tool(name=...)"
         )
+
+
+CHECK_NAME = "run_check"
+
+
+def check_tool(command: str, *, timeout: float = 300.0) -> Tool:
+    """The step's check as a tool the executor calls itself (never offered to the model), so it
+    takes the run's one tool path: recorded, served on resume and replay, sandboxed.
+
+    Exit code 0 is an 'ok' result; anything else an 'error' result with the output's tail.
+    """
+
+    def run_check(ctx: ToolContext) -> str:
+        done = sandbox.run(["/bin/sh", "-c", command], workspace=ctx.resolve("."),
+                           timeout=timeout, mode=ctx.sandbox, network=ctx.sandbox_network)
+        output = (done.stdout + done.stderr)[-2000:]
+        if done.timed_out:
+            raise ToolRetry(f"the check {command!r} did not finish within {timeout:g}s")
+        if done.exit_code != 0:
+            raise ToolRetry(f"the check {command!r} exited {done.exit_code}:\n{output}")
+        return f"the check {command!r} passed (exit 0)\n{output}"
+
+    return Tool(run_check, name=CHECK_NAME, timeout=timeout + 5, source="agentkit check",
+                description=f"Run the step's check: {command}")
 
 
 def for_subtask(

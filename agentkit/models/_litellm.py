@@ -76,6 +76,7 @@ def _handler_classes(lib: Any) -> dict[str, type]:
                 prompt_tokens=reply.prompt_tokens or 0,
                 completion_tokens=reply.completion_tokens or 0,
                 cost_usd=reply.cost_usd,
+                finish_reason=reply.finish_reason,
             )
 
     class LocalHandler(CustomLLM):
@@ -216,6 +217,23 @@ def context_window(model: str) -> int | None:
         return None
     window = info.get("max_input_tokens") or info.get("max_tokens")
     return int(window) if window else None
+
+
+@functools.cache
+def max_output_tokens(model: str) -> int | None:
+    """The most tokens `model` writes in one answer, or None when unknown (scripted models, or a
+    model LiteLLM has no entry for). The offline providers are answered without LiteLLM."""
+    provider = model.split("/", 1)[0]
+    if provider == "local":
+        return local.CONTEXT_WINDOW
+    if provider == "scripted":
+        return None
+    try:
+        info = litellm().get_model_info(model)
+    except Exception:  # LiteLLM raises for a model it cannot place: the limit is unknown
+        return None
+    found = info.get("max_output_tokens")
+    return int(found) if found else None
 
 
 async def acompletion(

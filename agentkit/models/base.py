@@ -40,14 +40,18 @@ class ModelRequest:
     max_tokens: int | None = None
     reasoning_effort: str | None = None
     subtask_id: str | None = None
+    # Which of several identical requests made at once this is (think_parallel's samples): not
+    # sent to the model, but recorded, so resume and replay give each sample its own answer.
+    sample: int | None = None
 
     def record(self) -> dict[str, Any]:
         """The request as stored; replay matches live requests against this form."""
-        return {
+        stored = {
             "messages": self.messages, "tools": self.tools, "output_schema": self.output_schema,
             "temperature": self.temperature, "max_tokens": self.max_tokens,
             "reasoning_effort": self.reasoning_effort,
         }
+        return stored if self.sample is None else {**stored, "sample": self.sample}
 
     @property
     def tool_names(self) -> list[str]:

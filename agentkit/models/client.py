@@ -17,9 +17,10 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from agentkit import tracing
-from agentkit.errors import BudgetExceeded, StructuredOutputError
-from agentkit.models._litellm import acompletion
+from agentkit.errors import BudgetExceeded, StructuredOutputError, TruncatedOutput
+from agentkit.models._litellm import acompletion, max_output_tokens
 from agentkit.models.base import ModelRequest, ModelResponse
+from agentkit.models.sizing import output_tokens
 from agentkit.schema import Role
 
 T = TypeVar("T", bound=BaseModel)
@@ -28,14 +29,18 @@ T = TypeVar("T", bound=BaseModel)
 class CallHooks(Protocol):
     """What a run does around each model call (`agentkit.runtime.RunContext` is one).
 
-    `serve` may answer a request from the record (resume, replay); otherwise `check` runs before
-    the call (it raises `BudgetExceeded` to stop it, else returns the seconds left of the run's
-    time budget, None when it has none) and `record` after it, answered or failed.
+    `serve` may answer a request from the run's own record (resume: not recorded again);
+    otherwise `check` runs before the call (it raises `BudgetExceeded` to stop it, else returns
+    the seconds left of the run's time budget, None when it has none), then `recorded` may give
+    the answer another run recorded (replay) in place of calling the model, and `record` runs
+    after it, answered or failed.
     """
 
     def serve(self, request: ModelRequest, model: str) -> ModelResponse | None: ...
 
     def check(self) -> float | None: ...
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None: ...
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -49,6 +54,9 @@ class NoHooks:
         return None
 
     def check(self) -> float | None:
+        return None
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None:
         return None
 
     def record(
@@ -72,6 +80,9 @@ class Tally:
 
     def check(self) -> float | None:
         return self.inner.check()
+
+    async def recorded(self, request: ModelRequest, model: str) -> ModelResponse | None:
+        return await self.inner.recorded(request, model)  # counted when `record` sees it
 
     def record(
         self, request: ModelRequest, model: str, response: ModelResponse | None, error: str | None
@@ -119,6 +130,10 @@ class ModelClient:
         if (served := self.hooks.serve(request, model)) is not None:
             return served
         left = self.hooks.check()
+        if (replayed := await self.hooks.recorded(request, model)) is not None:
+            # Recorded under the model that answered then (a resume may have used another).
+            self.hooks.record(request, replayed.model, replayed, None)
+            return replayed
         with tracing.span(f"chat {model}", tracing.model_attributes(
                 request.role, model, request.subtask_id)) as span:
             try:
@@ -135,10 +150,18 @@ class ModelClient:
         return response
 
     async def structured(self, request: ModelRequest, output_type: type[T]) -> T:
-        """Ask for an answer matching `output_type`; one retry shows the model its error."""
+        """Ask for an answer matching `output_type`; one retry shows the model its error.
+
+        Without a `max_tokens` of its own, the request gets one sized from the schema
+        (`sizing.output_tokens`, within what the model can write). An answer cut off at its limit
+        is asked again once with twice the limit, then reported (`TruncatedOutput`), never parsed.
+        """
         request.output_schema = output_type.model_json_schema()
         request.output_name = name = str(request.output_schema.get("title", output_type.__name__))
-        response = await self.complete(request)
+        if request.max_tokens is None:
+            request.max_tokens = _capped(output_tokens(request.output_schema),
+                                         self.model_for(request.role, request.model))
+        response = await self._whole(request)
         try:
             return _parse(response, output_type)
         except (ValidationError, ValueError) as first:
@@ -156,7 +179,7 @@ class ModelClient:
                     ],
                 }
             )
-            response = await self.complete(retry)
+            response = await self._whole(retry)
             try:
                 return _parse(response, output_type)
             except (ValidationError, ValueError) as second:
@@ -165,6 +188,35 @@ class ModelClient:
                     f"returned an invalid {name} twice: {_short(second)}; "
                     "use a stronger model for this role"
                 ) from second
+
+
+    async def _whole(self, request: ModelRequest) -> ModelResponse:
+        """The answer to `request`; asked again once with twice the token limit when it was cut
+        off (`finish_reason == "length"`), and `TruncatedOutput` when that is cut off too."""
+        response = await self.complete(request)
+        if response.finish_reason != "length":
+            return response
+        model = self.model_for(request.role, request.model)
+        limit = request.max_tokens
+        raised = None if limit is None else _capped(2 * limit, model)
+        if raised is not None and limit is not None and raised > limit:
+            request = dataclasses.replace(request, max_tokens=raised)
+            response = await self.complete(request)
+            if response.finish_reason != "length":
+                return response
+            limit = raised
+        raise TruncatedOutput(
+            f"the {request.role} model {model!r} was cut off at {response.completion_tokens} "
+            f"tokens (finish_reason=length, max_tokens={limit}) before its "
+            f"{request.output_name or 'structured'} answer was complete; the answer was not "
+            "parsed. Use a model that can write longer answers for this role, or a smaller goal"
+        )
+
+
+def _capped(tokens: int, model: str) -> int:
+    """`tokens`, within the most `model` can write in one answer (when LiteLLM knows it)."""
+    most = max_output_tokens(model)
+    return tokens if most is None else min(tokens, most)
 
 
 async def _within(call: Awaitable[ModelResponse], left: float | None, model: str) -> ModelResponse:

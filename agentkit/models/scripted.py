@@ -42,6 +42,8 @@ class Reply:
         completion_tokens: the usage to report; default: counted from the reply.
         cost_usd: the price to report for the call (LiteLLM prices no scripted model), for
             testing cost budgets.
+        finish_reason: the finish reason to report, such as "length" for an answer cut off at
+            its token limit; default: "tool_calls" with tool calls, else "stop".
     """
 
     text: str | None = None
@@ -49,6 +51,7 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: float = 0.0
+    finish_reason: str | None = None
 
 
 ReplyLike: TypeAlias = str | ToolCall | list[ToolCall] | dict[str, Any] | BaseModel | Reply
@@ -185,4 +188,5 @@ def _to_reply(value: ReplyLike, request: ModelRequest) -> Reply:
         if reply.completion_tokens is not None
         else count_text(completion_text) + 1,
         cost_usd=reply.cost_usd,
+        finish_reason=reply.finish_reason,
     )

@@ -9,5 +9,6 @@ records what they decide. Each module is imported where it is used
 from __future__ import annotations
 
 __all__ = [
-    "calibration", "decomposer", "ledger", "lifecycle", "monitor", "plan_file", "strategist",
+    "calibration", "decomposer", "horizon", "ledger", "lifecycle", "monitor", "plan_file",
+    "strategist",
 ]

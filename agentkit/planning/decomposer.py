@@ -8,6 +8,12 @@ when there is only one sentence, its steps — recursively up to `Budget.max_spl
 chain; whatever depended on the step depends on its last part. Adjacent subtasks of a chain that
 are both very small (`Budget.merge_below_tokens`) are merged into one.
 
+The step limit follows the work: a step with `expected_calls` gets that many turns and a
+closing one (`CONTROL_TURNS`), and a budget that fits them (up to the largest subtask budget)
+before any split is considered; a split halves the work estimated for each part but never takes
+a part's step limit below its level's; a step whose last attempt ran out of turns gets twice as
+many the next time.
+
 Ids are sequential (`t1`, `t2`, …), so they sort in creation order and dependencies always point
 to earlier ids: the subtasks form a DAG.
 """
@@ -34,6 +40,8 @@ TOOL_IO_PER_STEP = 300
 ANSWER_TOKENS = 150
 # The `finish` tool's schema, when the caller does not count the real tool schemas.
 DEFAULT_TOOLS_TOKENS = 80
+# Turns a step takes besides its expected tool calls: the closing `finish`, and one spare.
+CONTROL_TURNS = 2
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 # While splitting, a part is estimated with the widest title marker it may get.
@@ -72,6 +80,9 @@ class _Part:
     effort: Effort
     after: list[int | str]
     failures: int
+    # Turns of work this part is estimated at (its step limit is at least this, and `floor`).
+    calls: int = 0
+    floor: int = 1
     part: int = 1
     parts: int = 1
     merged_steps: tuple[str, ...] = ()
@@ -111,10 +122,13 @@ def decompose(
     done_parts = {(s.step_id, s.title, s.instructions): s.id
                   for s in existing if s.status == "done"}
     failures: dict[str, int] = {}
+    ran_out: dict[str, int] = {}  # per step: the largest step limit an attempt ran out of
     for s in existing:
         if s.status == "failed":
             for step_id in s.steps:
                 failures[step_id] = failures.get(step_id, 0) + 1
+                if s.turns >= s.effort.max_steps:
+                    ran_out[step_id] = max(ran_out.get(step_id, 0), s.effort.max_steps)
 
     parts: list[_Part] = []
     last_of: dict[str, int | str] = dict(done)
@@ -122,7 +136,8 @@ def decompose(
         if step.id in done:
             continue
         after = [last_of[d] for d in step.depends_on if d in last_of]
-        pieces = _split_step(step, budget, failures.get(step.id, 0), context)
+        pieces = _split_step(step, budget, failures.get(step.id, 0), context,
+                             ran_out=ran_out.get(step.id, 0))
         for piece in pieces:
             reused = done_parts.get((step.id, piece.title, piece.instructions))
             if reused is not None:  # this part of a partly done step is finished already
@@ -151,12 +166,21 @@ def _next_number(existing: list[Subtask]) -> int:
     return max([len(existing), *numbers]) + 1
 
 
-def _split_step(step: PlanStep, budget: Budget, failures: int, context: int) -> list[_Part]:
-    effort = effort_for(step.difficulty, budget, failures=failures)
+def _split_step(
+    step: PlanStep, budget: Budget, failures: int, context: int, *, ran_out: int = 0
+) -> list[_Part]:
+    level = effort_for(step.difficulty, budget, failures=failures)
+    floor = max(level.max_steps, 2 * ran_out)
+    calls = level.max_steps if step.expected_calls is None else step.expected_calls + CONTROL_TURNS
     whole = _Part(
         step_id=step.id, title=step.title, instructions=step.instructions,
-        success_criteria=step.success_criteria, effort=effort, after=[], failures=failures,
+        success_criteria=step.success_criteria, after=[], failures=failures, calls=calls,
+        floor=floor, effort=level.model_copy(update={"max_steps": max(floor, calls)}),
     )
+    if step.expected_calls is not None:  # the budget follows the work, up to the largest
+        high = max(budget.max_subtask_tokens, budget.subtask_tokens)
+        fitted = min(high, max(level.budget_tokens, _estimate(whole, context)))
+        whole.effort = whole.effort.model_copy(update={"budget_tokens": fitted})
     pieces = _split(whole, budget, context, depth=0)
     for number, piece in enumerate(pieces, start=1):
         if len(pieces) > 1:
@@ -169,7 +193,7 @@ def _split_step(step: PlanStep, budget: Budget, failures: int, context: int) -> 
 def _estimate(part: _Part, context: int) -> int:
     return estimate_tokens(
         title=part.title + (_MARKER_WIDTH if part.split else ""), instructions=part.instructions,
-        success_criteria=part.success_criteria, max_steps=part.effort.max_steps,
+        success_criteria=part.success_criteria, max_steps=part.calls or part.effort.max_steps,
         context_tokens=context,
     )
 
@@ -184,9 +208,13 @@ def _split(part: _Part, budget: Budget, context: int, *, depth: int) -> list[_Pa
 
 
 def _halve(part: _Part) -> tuple[_Part, _Part] | None:
-    """Two parts that together do `part`'s work: halves of its sentences, each with about half
-    its steps; one sentence is split by steps only. None when it cannot get smaller."""
-    steps = part.effort.max_steps
+    """Two parts that together do `part`'s work: halves of its sentences, each estimated at
+    about half its turns; one sentence is split by turns only. None when it cannot get smaller.
+
+    A part's step limit stays at least its level's (`floor`): the halves are an estimate, and a
+    limit halved blindly would stop sequential work before it is done.
+    """
+    steps = part.calls or part.effort.max_steps
     if steps < 2:
         return None
     half_steps = math.ceil(steps / 2)
@@ -199,11 +227,11 @@ def _halve(part: _Part) -> tuple[_Part, _Part] | None:
         text = part.instructions or part.title
         first = f"{text} Do the first half of this work; say in your result what remains."
         second = f"{text} Finish this work; the ledger shows what the first half did."
-    effort = part.effort.model_copy(update={"max_steps": half_steps})
+    effort = part.effort.model_copy(update={"max_steps": max(part.floor, half_steps)})
     return (
         replace(part, instructions=first, effort=effort, success_criteria=PART_CRITERIA,
-                split=True),
-        replace(part, instructions=second, effort=effort, split=True),
+                split=True, calls=half_steps),
+        replace(part, instructions=second, effort=effort, split=True, calls=half_steps),
     )
 
 
@@ -253,6 +281,7 @@ def _join(a: _Part, b: _Part, context: int) -> _Part:
         instructions="\n".join(x for x in (a.instructions, b.instructions) if x),
         success_criteria="; ".join(x for x in (a.success_criteria, b.success_criteria) if x),
         effort=effort, merged_steps=(*a.merged_steps, b.step_id, *b.merged_steps),
+        calls=a.calls + b.calls, floor=max(a.floor, b.floor),
     )
     joined.estimate = _estimate(joined, context)
     return joined

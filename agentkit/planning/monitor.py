@@ -2,7 +2,8 @@
 
 It answers four questions from real results — is the goal met? is the run looping? is it
 progressing? what next? — and turns them into one action: dispatch ready subtasks, revise the
-plan (with a trigger and a reason that are recorded), or finish.
+plan (with a trigger and a reason that are recorded), extend a plan whose steps are all done
+but whose goal needs more (`Plan.continues`, trigger `extend`), or finish.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Literal
 from agentkit.schema import Subtask
 
 Action = Literal["dispatch", "revise", "finish"]
-Trigger = Literal["failure", "loop", "stall", "budget", "contradiction", ""]
+Trigger = Literal["failure", "loop", "stall", "budget", "contradiction", "extend", ""]
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -36,6 +37,8 @@ class Progress:
     tokens_left: int | None = None
     # Per failed subtask id: a description of the repeated action, when it was looping.
     loops: dict[str, str] | None = None
+    # The plan says the goal needs more steps than it holds (`Plan.continues`).
+    continues: bool = False
 
 
 def ready_subtasks(subtasks: list[Subtask], plan_version: int) -> list[Subtask]:
@@ -76,6 +79,10 @@ def decide(subtasks: list[Subtask], progress: Progress) -> Decision:
     if ready:
         return Decision(action="dispatch", reason="ready", ready=tuple(s.id for s in ready))
     if all(s.status in ("done", "skipped") for s in current):
+        if progress.continues:  # not a change of course: no revision cap applies
+            return Decision(action="revise", trigger="extend", reason=(
+                f"the {len(current)} subtask(s) of plan v{progress.plan_version} are done and "
+                "the goal needs more steps; extend the plan"))
         return Decision(action="finish", reason="every subtask is done")
     return Decision(action="finish", reason="no subtask can run: dependencies cannot be met")
 

@@ -5,36 +5,66 @@ It sees the goal, the current plan, the ledger and the remaining budget — neve
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ConfigDict, model_validator
 
 from agentkit.models import ModelClient, ModelRequest
 from agentkit.planning.ledger import Ledger
-from agentkit.schema import Plan, Subtask
+from agentkit.schema import Plan, PlanStep, Subtask
 
 SYSTEM = """You are the strategist of an agent. Write a short plan for the goal as JSON.
 Each step has: id (like "s1"), title, instructions, success_criteria, depends_on (ids of earlier
-steps it needs), difficulty (trivial, easy, medium or hard). Use only the tools listed.
-Prefer few steps: one step per distinct piece of work."""
+steps it needs), difficulty (trivial, easy, medium or hard), expected_calls (about how many tool
+calls it takes), and optionally check: a shell command whose exit code 0 proves the step done
+(e.g. "python -m pytest -q"). Use only the tools listed.
+Prefer few steps: one step per distinct piece of work. A plan holds at most 12 steps: when the
+goal needs more, write the first ones and set continues to true; you will be asked for the next
+steps when these are done."""
 
 
 class PlanDraft(Plan):
     """A plan as a model writes it: repaired, not refused, where the fix is unambiguous.
 
-    Small models repeat step ids and point at steps that do not exist; a repeated id gets a
-    suffix and a dependency on no earlier step is dropped. Plan files get no such leniency.
+    Small models repeat step ids, repeat whole steps and point at steps that do not exist; a
+    repeated id gets a suffix, a repeated step is dropped (what depended on it depends on its
+    first copy) and a dependency on no earlier step is dropped. Plan files get no such leniency.
     """
 
     model_config = ConfigDict(extra="forbid", title="Plan")
 
     @model_validator(mode="after")
     def _check_step_graph(self) -> PlanDraft:
-        seen: set[str] = set()
-        for number, step in enumerate(self.steps, start=1):
-            if step.id in seen:
-                step.id = f"{step.id}-{number}"[:24]
-            step.depends_on = [d for d in step.depends_on if d in seen]
-            seen.add(step.id)
+        self.steps = repair_steps(self.steps)
         return self
+
+
+def repair_steps(steps: list[PlanStep]) -> list[PlanStep]:
+    """`steps` without repeats: a step with the same title and instructions as an earlier one
+    (ignoring case, spacing and punctuation) is dropped and dependencies on it go to the first;
+    a repeated id gets a suffix; a dependency on no earlier step is dropped."""
+    seen: set[str] = set()
+    first_of: dict[str, str] = {}  # a step's text → the id of its first copy
+    copy_of: dict[str, str] = {}  # a dropped copy's id → the id of the first copy
+    kept = []
+    for number, step in enumerate(steps, start=1):
+        text = _words(f"{step.title} {step.instructions}")
+        if text in first_of:
+            copy_of.setdefault(step.id, first_of[text])
+            continue
+        if step.id in seen:
+            step.id = f"{step.id}-{number}"[:24]
+        deps = [copy_of.get(d, d) for d in step.depends_on]
+        step.depends_on = list(dict.fromkeys(d for d in deps if d in seen))
+        first_of[text] = step.id
+        copy_of.pop(step.id, None)  # from here on, this id names this step
+        seen.add(step.id)
+        kept.append(step)
+    return kept
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 async def _plan(client: ModelClient, task: str) -> Plan:
@@ -57,29 +87,52 @@ async def first_plan(
     return await _plan(client, f"Goal: {goal}\n{_tools_line(tool_names)}\nBudget: {budget_note}")
 
 
-def carry_over(old: Plan, new: Plan, subtasks: list[Subtask]) -> Plan:
-    """Keep completed steps and record failed approaches, whatever the strategist wrote."""
-    done_ids = [s.step_id for s in subtasks if s.status == "done"]
-    new_ids = {step.id for step in new.steps}
-    kept = [step for step in old.steps if step.id in done_ids and step.id not in new_ids]
+def finished_steps(subtasks: list[Subtask]) -> set[str]:
+    """Ids of the steps whose last part is done: archived, never planned or run again."""
+    return {step for s in subtasks if s.status == "done" and s.completes_step for step in s.steps}
+
+
+def carry_over(old: Plan, new: Plan, subtasks: list[Subtask], *, extending: bool = False) -> Plan:
+    """The plan to store: finished steps archived (left out), failed approaches recorded.
+
+    A step of `new` with a finished step's id is that step listed again, and is left out; when
+    `extending`, every step of `new` is new work, and such a step gets a fresh id instead.
+    Dependencies on finished steps are met, and dropped.
+    """
+    finished = finished_steps(subtasks)
+    steps = _fresh_ids(new.steps, finished) if extending else [
+        s for s in new.steps if s.id not in finished]
+    placed: set[str] = set()
+    kept = []
+    for step in steps:
+        kept.append(step.model_copy(update={"depends_on": [
+            d for d in step.depends_on if d in placed]}))
+        placed.add(step.id)
     tried = list(old.failed_approaches)
     for s in subtasks:
         note = f"tried: {s.title}, failed because {(s.result or 'unknown')[:300]}"
         if s.status == "failed" and note not in tried:
             tried.append(note)
-    steps = [
-        step.model_copy(
-            update={"depends_on": [d for d in step.depends_on if d in new_ids | set(done_ids)]}
-        )
-        for step in [*kept, *new.steps]
-    ]
-    return Plan.model_validate(
-        {
-            **new.model_dump(),
-            "steps": [s.model_dump() for s in steps],
-            "failed_approaches": tried[-20:],
-        }
-    )
+    return Plan.model_validate({
+        **new.model_dump(), "steps": [s.model_dump() for s in kept],
+        "failed_approaches": tried[-20:],
+    })
+
+
+def _fresh_ids(steps: list[PlanStep], taken: set[str]) -> list[PlanStep]:
+    """`steps` with every id in `taken` renamed (`s1` → `s1.2`), and their dependents too."""
+    used, renamed, out = set(taken), dict[str, str](), list[PlanStep]()
+    for step in steps:
+        new_id = step.id
+        suffix = 1
+        while new_id in used:
+            suffix += 1
+            new_id = f"{step.id[:18]}.{suffix}"
+        used.add(new_id)
+        deps = [renamed.get(d, d) for d in step.depends_on]
+        renamed[step.id] = new_id
+        out.append(step.model_copy(update={"id": new_id, "depends_on": deps}))
+    return out
 
 
 async def revise(
@@ -99,7 +152,7 @@ async def revise(
             f"Current plan:\n{plan.model_dump_json(indent=1)}\n\n{ledger.render()}\n\n"
             f"The plan must change because: {reason}\n"
             + "".join(f"Already {a}\n" for a in plan.failed_approaches)
-            + "Write the revised plan. Keep the ids of steps that are done; "
-            "do not repeat a failed approach."
+            + "Write the revised plan. Steps that are done are archived: do not list them "
+            "again; do not repeat a failed approach."
         ),
     )

@@ -95,20 +95,21 @@ def _search_like(conn: Connection, run_id: str, words: list[str], limit: int) ->
         .where(facts.c.run_id == run_id, any_word(facts.c.key, facts.c.value))
     ).all():
         found.append((0, MemoryHit(kind="fact", ref=key, text=f"{key} = {value}", at=at)))
-    for sid, body, at in conn.execute(
-        select(summaries.c.id, summaries.c.text, summaries.c.created_at)
+    for sid, number, body, at in conn.execute(
+        select(summaries.c.id, summaries.c.number, summaries.c.text, summaries.c.created_at)
         .where(summaries.c.run_id == run_id, any_word(summaries.c.text))
         .order_by(summaries.c.id.desc()).limit(limit * 4)
     ).all():
-        found.append((sid, MemoryHit(kind="summary", ref=str(sid), text=body, at=at)))
-    for mid, name, body, at in conn.execute(
-        select(masked_outputs.c.id, masked_outputs.c.name, masked_outputs.c.content,
-               masked_outputs.c.created_at)
+        found.append((sid, MemoryHit(kind="summary", ref=str(number), text=body, at=at)))
+    for mid, number, name, body, at in conn.execute(
+        select(masked_outputs.c.id, masked_outputs.c.number, masked_outputs.c.name,
+               masked_outputs.c.content, masked_outputs.c.created_at)
         .where(masked_outputs.c.run_id == run_id,
                any_word(masked_outputs.c.name, masked_outputs.c.content))
         .order_by(masked_outputs.c.id.desc()).limit(limit * 4)
     ).all():
-        found.append((mid, MemoryHit(kind="masked", ref=str(mid), text=f"{name}: {body}", at=at)))
+        found.append((mid, MemoryHit(kind="masked", ref=str(number), text=f"{name}: {body}",
+                                     at=at)))
     scored = [
         (sum(w in item.text.lower() for w in words), newest, item)
         for newest, item in found
@@ -149,7 +150,8 @@ def _create_tsvector(conn: Connection) -> None:
     conn.exec_driver_sql(
         f"INSERT INTO {FTS_TABLE} (body, kind, ref, run_id, at) "
         "SELECT key || ' = ' || value, 'fact', key, run_id, updated_at FROM facts "
-        "UNION ALL SELECT text, 'summary', CAST(id AS TEXT), run_id, created_at FROM summaries "
-        "UNION ALL SELECT name || ': ' || content, 'masked', CAST(id AS TEXT), run_id, created_at "
-        "FROM masked_outputs"
+        "UNION ALL SELECT text, 'summary', CAST(COALESCE(number, id) AS TEXT), run_id, "
+        "created_at FROM summaries "
+        "UNION ALL SELECT name || ': ' || content, 'masked', CAST(COALESCE(number, id) AS TEXT), "
+        "run_id, created_at FROM masked_outputs"
     )

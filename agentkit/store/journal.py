@@ -9,23 +9,33 @@ Two uses of one mechanism:
 - **replay** (strict): a whole run is re-executed from its record with zero model calls; the first
   request that is not in the record stops the replay and is reported (`ReplayDivergence`).
 
-Requests match by a hash of their role, subtask and stored request form, in recorded order.
+Requests match by a hash of their role, subtask and stored request form, in recorded order. Each
+recorded call also knows the position of its event in the run's log, so a replay can write it at
+the same position (`Cue`): parallel subtasks then interleave exactly as they did.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import defaultdict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agentkit.errors import ReplayDivergence
 from agentkit.store.protocol import RunStore
 from agentkit.store.records import ModelCallRow, ToolCallRow
 
-__all__ = ["InDoubt", "Journal", "RecordedCall", "ReplayDivergence", "request_key", "tool_key"]
+__all__ = [
+    "Cue", "InDoubt", "Journal", "LifeEnded", "RecordedCall", "ReplayDivergence", "request_key",
+    "tool_key",
+]
+
+# A replay waiting this long for its turn with no event written has diverged (a safety net:
+# every wait is normally ended by another task writing the event before it).
+STALL_SECONDS = 60.0
 
 
 def request_key(role: str, subtask_id: str | None, request: dict[str, Any]) -> str:
@@ -41,11 +51,14 @@ def tool_key(subtask_id: str | None, call_id: str, name: str, arguments: str) ->
 
 @dataclass(kw_only=True, frozen=True)
 class RecordedCall:
+    """A recorded model answer; `seq` is the position of its `model_call` event (0: unknown)."""
+
     model: str
     response: dict[str, Any]
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    seq: int = 0
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -68,10 +81,13 @@ class Journal:
         tool_calls: Sequence[ToolCallRow],
         in_flight: Sequence[InDoubt] = (),
         strict: bool = False,
+        model_seqs: Sequence[int] = (),
+        tool_seqs: Sequence[int] = (),
     ) -> None:
         self.strict = strict
         self._models: dict[str, deque[RecordedCall]] = defaultdict(deque)
-        for c in model_calls:
+        model_at = list(model_seqs) if len(model_seqs) == len(model_calls) else []
+        for i, c in enumerate(model_calls):
             if c.response is None:
                 continue
             key = request_key(c.role, c.subtask_id, json.loads(json.dumps(c.request)))
@@ -82,9 +98,12 @@ class Journal:
                     prompt_tokens=c.prompt_tokens,
                     completion_tokens=c.completion_tokens,
                     cost_usd=c.cost_usd,
+                    seq=model_at[i] if model_at else 0,
                 )
             )
         self._tools: dict[str, deque[ToolCallRow]] = defaultdict(deque)
+        tool_at = list(tool_seqs) if len(tool_seqs) == len(tool_calls) else []
+        self._tool_seqs = {t.id: tool_at[i] for i, t in enumerate(tool_calls) if tool_at}
         for t in tool_calls:
             self._tools[tool_key(t.subtask_id, t.call_id, t.name, t.arguments)].append(t)
         self._in_flight = {
@@ -101,7 +120,8 @@ class Journal:
         for t in tool_calls:
             finished[tool_key(t.subtask_id, t.call_id, t.name, t.arguments)] += 1
         in_flight = []
-        for e in store.get_events(run_id):
+        log = store.get_events(run_id)
+        for e in log:
             if e.kind != "tool_started":
                 continue
             started = InDoubt(subtask_id=e.subtask_id, call_id=e.data["call_id"],
@@ -111,11 +131,14 @@ class Journal:
                 finished[key] -= 1
             else:
                 in_flight.append(started)
+        # Each record was written in one transaction with its event, in the same order.
         return cls(
             model_calls=store.get_model_calls(run_id),
             tool_calls=tool_calls,
             in_flight=in_flight,
             strict=strict,
+            model_seqs=[e.seq for e in log if e.kind == "model_call"],
+            tool_seqs=[e.seq for e in log if e.kind == "tool_call"],
         )
 
     def model(
@@ -150,7 +173,82 @@ class Journal:
             )
         return None
 
+    def tool_seq(self, row: ToolCallRow) -> int:
+        """The position of the recorded call's `tool_call` event (0: unknown)."""
+        return self._tool_seqs.get(row.id, 0)
+
+    def put_back_model(
+        self, role: str, subtask_id: str | None, request: dict[str, Any], call: RecordedCall
+    ) -> None:
+        """Return a call taken by `model` that was not used (its life ended first)."""
+        normalized = json.loads(json.dumps(request, default=str))
+        self._models[request_key(role, subtask_id, normalized)].appendleft(call)
+        self.served_models -= 1
+
+    def put_back_tool(self, row: ToolCallRow) -> None:
+        """Return a call taken by `tool` that was not used (its life ended first)."""
+        self._tools[tool_key(row.subtask_id, row.call_id, row.name, row.arguments)].appendleft(row)
+        self.served_tools -= 1
+
     def in_doubt(self, subtask_id: str | None, call_id: str, name: str, arguments: str) -> bool:
         """Whether this call was in flight when the run stopped (answered once)."""
         key = tool_key(subtask_id, call_id, name, arguments)
         return self._in_flight.pop(key, None) is not None
+
+
+class LifeEnded(ReplayDivergence):
+    """Replay signal: the original's process ended here (killed, or paused), before the call or
+    event at hand; the replay ends this life too and goes on as the original went on."""
+
+
+@dataclass(kw_only=True)
+class Cue:
+    """When a replay may write its next record: at the position the original wrote it.
+
+    `written` counts the replay's events; `last` is the position of the last event of the
+    original's current life (a process from start, resume or approval to its end). A recorded
+    call waits until the events before it are written, so concurrent subtasks interleave as in
+    the original; one the original never reached in this life ends the life (`LifeEnded`).
+    """
+
+    written: int
+    last: int
+    final: bool = True
+    _waiting: list[asyncio.Future[None]] = field(default_factory=list, init=False, repr=False)
+
+    def wrote(self) -> None:
+        """One more event is in the replay's log (the emitter calls this)."""
+        self.written += 1
+        waiting, self._waiting = self._waiting, []
+        for future in waiting:
+            if not future.done():
+                future.set_result(None)
+
+    def before_event(self) -> None:
+        """Called before an event is written: the original's life had no more events."""
+        if not self.final and self.written >= self.last:
+            raise LifeEnded(f"the original's process ended after event {self.last}")
+
+    async def turn(self, seq: int) -> None:
+        """Wait until the `seq - 1` events before this record are written."""
+        if seq <= 0:
+            return
+        while self.written < seq - 1:
+            if not self.final and self.written >= self.last:
+                raise LifeEnded(f"the original's process ended after event {self.last}")
+            future = asyncio.get_running_loop().create_future()
+            self._waiting.append(future)
+            try:
+                await asyncio.wait_for(future, STALL_SECONDS)
+            except TimeoutError:
+                raise ReplayDivergence(
+                    f"replay stalled at event {self.written + 1}: the record has event {seq} "
+                    "next, but nothing the replay does writes the events before it"
+                ) from None
+        if self.written >= seq:
+            raise ReplayDivergence(
+                f"replay diverged at event {self.written}: the original recorded this call as "
+                f"event {seq}, after events the replay has not written"
+            )
+        if not self.final and seq > self.last:
+            raise LifeEnded(f"the original's process ended after event {self.last}")

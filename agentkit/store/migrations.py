@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
 
-from sqlalchemy import Connection, insert, inspect, select
+from sqlalchemy import Connection, insert, inspect, select, update
 
 import agentkit.store._search as _search
 import agentkit.store.tables as tables
@@ -70,12 +70,29 @@ def _run_agent(conn: Connection, dialect: Dialect) -> None:
     tables.run_agents.create(conn, checkfirst=True)
 
 
+def _per_run_numbers(conn: Connection, dialect: Dialect) -> None:
+    """Number summaries and masked outputs within their run.
+
+    Existing rows take their old database-wide id as their number: it is unique within the run
+    and it is what the prompts and checkpoints already written show, so a run begun before this
+    migration still resumes and recalls correctly. New rows of a run continue from its largest.
+    """
+    for table in (tables.summaries, tables.masked_outputs):
+        present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+        if "number" not in present:
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN number INTEGER")
+        conn.execute(update(table).where(table.c.number.is_(None)).values(number=table.c.id))
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0001_initial", apply=_initial),
     Migration(name="0002_context_memory", apply=_context_memory),
     Migration(name="0003_request_deltas", apply=_request_deltas),
     Migration(name="0004_tsvector_search", apply=_tsvector_search),
     Migration(name="0005_run_agent", apply=_run_agent),
+    Migration(name="0006_per_run_numbers", apply=_per_run_numbers),
 )
 
 # Before migrations had names, the schema table recorded their positions in the list.

@@ -97,11 +97,13 @@ class ToolCallRow:
 class SummaryRow:
     """A persisted summary: the messages it covers, the prompt size before and after, the model.
 
-    `data` is the summary as JSON (a `agentkit.context.Summary`), `text` as shown in prompts.
+    `number` numbers a run's summaries (what prompts show; `merged_ids` are such numbers); `data`
+    is the summary as JSON (a `agentkit.context.Summary`), `text` as shown in prompts.
     """
 
     id: int
     run_id: str
+    number: int
     subtask_id: str | None
     level: int
     first_message: int
@@ -117,10 +119,12 @@ class SummaryRow:
 
 @dataclass(kw_only=True, frozen=True)
 class MaskedOutput:
-    """A tool output that compaction took out of the prompt; `recall` brings it back by id."""
+    """A tool output that compaction took out of the prompt; `recall` brings it back by its
+    `number` within the run (the `#m<number>` of its stub)."""
 
     id: int
     run_id: str
+    number: int
     subtask_id: str | None
     call_id: str
     name: str
@@ -131,7 +135,7 @@ class MaskedOutput:
 @dataclass(kw_only=True, frozen=True)
 class MemoryHit:
     """A match of a memory search: a fact (ref is its key), a summary or a masked output (ref is
-    its id); `at` is when it was stored (a fact: when its value last changed)."""
+    its number within the run); `at` is when it was stored (a fact: when its value last changed)."""
 
     kind: MemoryKind
     ref: str

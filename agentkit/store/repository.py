@@ -18,7 +18,7 @@ import agentkit.store._search as _search
 import agentkit.store.database as database
 import agentkit.store.migrations as migrations
 from agentkit.errors import StorageError, UserError
-from agentkit.schema import Plan, RunStatus, Subtask, Usage
+from agentkit.schema import CONTROL_TOOLS, Plan, RunStatus, Subtask, Usage
 from agentkit.store.dialect import dialect_for
 from agentkit.store.records import (
     EventRow,
@@ -385,7 +385,8 @@ class Store:
                 ).where(model_calls.c.run_id == run_id)
             ).one()
             t = conn.execute(
-                select(func.count(tool_calls.c.id)).where(tool_calls.c.run_id == run_id)
+                select(func.count(tool_calls.c.id)).where(
+                    tool_calls.c.run_id == run_id, tool_calls.c.name.notin_(CONTROL_TOOLS))
             ).scalar()
         return Usage(
             prompt_tokens=m[0], completion_tokens=m[1], cost_usd=float(m[2]),
@@ -403,25 +404,35 @@ class Store:
     def add_masked_output(
         self, run_id: str, *, subtask_id: str | None, call_id: str, name: str, content: str
     ) -> int:
-        """Keep a tool output that left the prompt; its id is what the stub shows."""
+        """Keep a tool output that left the prompt; return its number within the run, which is
+        what the stub shows (a database-wide id would make the run's prompts depend on others)."""
         fts = self.full_text
         with self._tx() as conn:
-            res = conn.execute(
+            number = self._next_number(conn, masked_outputs, run_id)
+            conn.execute(
                 insert(masked_outputs).values(
-                    run_id=run_id, subtask_id=subtask_id, call_id=call_id, name=name,
-                    content=content, created_at=time.time(),
+                    run_id=run_id, number=number, subtask_id=subtask_id, call_id=call_id,
+                    name=name, content=content, created_at=time.time(),
                 )
             )
-            masked_id = _inserted_id(res)
             if fts:
-                _search.index(conn, run_id, "masked", str(masked_id), f"{name}: {content}")
-        return masked_id
+                _search.index(conn, run_id, "masked", str(number), f"{name}: {content}")
+        return number
 
-    def get_masked_output(self, run_id: str, masked_id: int) -> MaskedOutput | None:
+    def _next_number(self, conn: Connection, table: Any, run_id: str) -> int:
+        """The next per-run number of `table`'s rows, under the run's lock."""
+        self._lock_run(conn, run_id)
+        last = conn.execute(
+            select(func.max(table.c.number)).where(table.c.run_id == run_id)
+        ).scalar()
+        return int(last or 0) + 1
+
+    def get_masked_output(self, run_id: str, number: int) -> MaskedOutput | None:
+        """The masked output with this number in the run (the number its stub shows)."""
         with self._tx() as conn:
             row = conn.execute(
                 select(masked_outputs).where(
-                    masked_outputs.c.run_id == run_id, masked_outputs.c.id == masked_id
+                    masked_outputs.c.run_id == run_id, masked_outputs.c.number == number
                 )
             ).mappings().first()
         return None if row is None else MaskedOutput(**row)
@@ -432,22 +443,23 @@ class Store:
         model: str, data: str, text: str,
     ) -> int:
         """Store a summary with the messages it covers, the prompt size before and after, and
-        the model that wrote it. `data` is the summary as JSON, `text` as shown in prompts."""
+        the model that wrote it; return its number within the run. `data` is the summary as
+        JSON, `text` as shown in prompts; `merged_ids` are the numbers of the summaries merged."""
         fts = self.full_text
         with self._tx() as conn:
-            res = conn.execute(
+            number = self._next_number(conn, summaries, run_id)
+            conn.execute(
                 insert(summaries).values(
-                    run_id=run_id, subtask_id=subtask_id, level=level,
+                    run_id=run_id, number=number, subtask_id=subtask_id, level=level,
                     first_message=first_message, last_message=last_message,
                     merged_ids=_json(merged_ids), tokens_before=tokens_before,
                     tokens_after=tokens_after, model=model, data=data, text=text,
                     created_at=time.time(),
                 )
             )
-            summary_id = _inserted_id(res)
             if fts:
-                _search.index(conn, run_id, "summary", str(summary_id), text)
-        return summary_id
+                _search.index(conn, run_id, "summary", str(number), text)
+        return number
 
     def get_summaries(
         self, run_id: str, *, subtask_id: str | None = None

@@ -112,8 +112,9 @@ class RunRecord:
             self.run_id, subtask_id=subtask_id, call_id=call_id, name=name, content=content
         )
 
-    def masked_output(self, masked_id: int) -> MaskedOutput | None:
-        return self.store.get_masked_output(self.run_id, masked_id)
+    def masked_output(self, number: int) -> MaskedOutput | None:
+        """The masked output numbered `number` in this run."""
+        return self.store.get_masked_output(self.run_id, number)
 
     def add_summary(
         self, *, subtask_id: str | None, level: int, first_message: int, last_message: int,

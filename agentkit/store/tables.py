@@ -147,6 +147,8 @@ summaries = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    # The summary's number within its run (migration 0006): what prompts and `recall` show.
+    Column("number", Integer),
     Column("subtask_id", String(40)),
     Column("level", Integer, nullable=False),
     Column("first_message", Integer, nullable=False),
@@ -176,6 +178,8 @@ masked_outputs = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("run_id", String(40), ForeignKey("runs.id"), nullable=False),
+    # The output's number within its run (migration 0006): what stubs and `recall` show.
+    Column("number", Integer),
     Column("subtask_id", String(40)),
     Column("call_id", String(80), nullable=False),
     Column("name", String(120), nullable=False),
@@ -185,3 +189,7 @@ masked_outputs = Table(
 
 Index("ix_summaries_run", summaries.c.run_id, summaries.c.id)
 Index("ix_masked_outputs_run", masked_outputs.c.run_id, masked_outputs.c.id)
+
+# Migration 0006: per-run numbers, so a run's prompts do not depend on what else the database holds.
+Index("uq_summaries_run_number", summaries.c.run_id, summaries.c.number, unique=True)
+Index("uq_masked_outputs_run_number", masked_outputs.c.run_id, masked_outputs.c.number, unique=True)
