@@ -46,7 +46,7 @@ def _hello_file(tmp_path: Path, workspace: Path, tools: str = "[files, shell]") 
     return _write(tmp_path, f"""
 model: {MODELS}:main
 aliases:
-  fast: {MODELS}:fast
+  fast: {{model: {MODELS}:fast, reasoning_effort: low}}
   strong: {{model: {MODELS}:main, reasoning_effort: high}}
 roles: {{finalizer: {MODELS}:final}}
 tools: {tools}
@@ -103,6 +103,8 @@ def test_a_killed_run_refuses_other_tools_then_resumes_with_no_flags_as_its_file
     assert calls[0] == ("strategist", "scripted/ak-main")
     assert {m for r, m in calls if r == "executor"} == {"scripted/ak-fast"}
     assert calls[-1] == ("finalizer", "scripted/ak-final")
+    assert {c.request["reasoning_effort"] for c in store.get_model_calls(run_id)
+            if c.role == "executor"} == {"low"}  # the tier's effort, before and after the kill
     settings = store.get_run(run_id).settings
     assert (settings["max_prompt_tokens"], settings["max_concurrency"]) == (6000, 2)
     assert [e.kind for e in store.get_events(run_id)].count("resumed") == 1
