@@ -393,7 +393,7 @@ def runs_list(db: DbOption = None, limit: int = 20, as_json: JsonOption = False)
     """List recent runs."""
     from agentkit.store import Store
 
-    rows = Store(db).list_runs(limit)
+    rows = Store.for_reading(db).list_runs(limit)
     if as_json:
         fields = ("id", "goal", "status", "model", "created_at")
         typer.echo(json.dumps([{k: getattr(r, k) for k in fields} for r in rows], indent=2))
@@ -409,7 +409,7 @@ def runs_show(run_id: str, db: DbOption = None, as_json: JsonOption = False) -> 
     from agentkit.cli_view import run_details
     from agentkit.store import Store
 
-    store = Store(db)
+    store = Store.for_reading(db)
     details = run_details(store, run_id)
     if as_json:
         typer.echo(json.dumps(details, indent=2, default=str))
@@ -431,7 +431,7 @@ def plans_show(
     from agentkit.store import Store
     from agentkit.store.records import to_dict
 
-    store = Store(db)
+    store = Store.for_reading(db)
     entry = _plan_version(store, run_id, version)
     gone = _archived(store, entry)
     if as_json:
@@ -449,7 +449,7 @@ def plans_diff(
     from agentkit.planning import plan_file
     from agentkit.store import Store
 
-    store = Store(db)
+    store = Store.for_reading(db)
     old, new = _plan_version(store, run_id, a), _plan_version(store, run_id, b)
     changes = plan_file.diff(old.plan, new.plan)
     data = {**changes.model_dump(), "trigger": new.trigger, "reason": new.reason}
@@ -479,7 +479,7 @@ def plans_export(
     from agentkit.planning import plan_file
     from agentkit.store import Store
 
-    store = Store(db)
+    store = Store.for_reading(db)
     entry = _plan_version(store, run_id, version)
     goal = store.get_run(run_id).goal
     plan_file.export(entry.plan, goal, output)

@@ -7,7 +7,7 @@ AgentkitError
 │   ├── ToolDefinitionError   duplicate tool name, unsupported signature
 │   ├── PlanFileError         a plan file that does not parse or validate
 │   ├── AgentFileError        an agent file that does not parse or validate, or cannot be built
-│   └── StorageConfigError    database URL/path unusable (not writable, bad scheme)
+│   └── StorageConfigError    database unusable: corrupt, locked, read-only, newer, bad URL
 ├── RunError                  the run could not go on
 │   ├── ModelError            the model failed or kept answering garbage
 │   │   ├── StructuredOutputError   a structured answer did not validate, even after one retry
@@ -27,6 +27,8 @@ Every message names the bad value with `!r`, says what was expected and how to f
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 
 class AgentkitError(Exception):
@@ -53,8 +55,23 @@ class AgentFileError(UserError):
     """An agent file that does not parse, does not validate, or names what cannot be loaded."""
 
 
+# What is wrong with a database that cannot be opened, when agentkit can tell.
+StorageProblem = Literal[
+    "corrupt", "locked", "read_only", "not_writable", "newer_schema", "needs_migration"]
+
+
 class StorageConfigError(UserError):
-    """A database location that cannot be used."""
+    """A database location that cannot be used.
+
+    Attributes:
+        problem: the cause, when known: a corrupt file, a lock held too long by another
+            process, a read-only file or folder, a folder it cannot be created in, a schema
+            from a newer agentkit, or (opened read-only) a schema that needs migrating.
+    """
+
+    def __init__(self, message: str, *, problem: StorageProblem | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class RunError(AgentkitError):

@@ -125,7 +125,8 @@ def test_cli_rejects_an_unknown_benchmark(capsys: pytest.CaptureFixture[str]) ->
     assert "no-such-bench" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", [n for n in discover() if n not in CORE])
+# bench_kills has its own smoke test with its assertions (tests/test_kill_sweep.py).
+@pytest.mark.parametrize("name", [n for n in discover() if n not in [*CORE, "bench_kills"]])
 def test_other_benchmarks_run_at_smoke_size(name: str) -> None:
     result = importlib.import_module(f"bench.{name}").run("smoke")
     assert result["name"] and result["title"] and result["rows"]

@@ -105,3 +105,22 @@ def test_missing_plan_file_via_cli(db: str, workspace: Path, tmp_path: Path) -> 
     )
     assert result.exit_code == 2
     assert "none.yaml' cannot be read" in result.output
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+
+
+@pytest.mark.parametrize("content", [PNG, bytes(range(256)) * 4], ids=["png", "random"])
+def test_a_binary_plan_file_is_refused_by_name_not_with_a_traceback(
+    db: str, workspace: Path, tmp_path: Path, content: bytes
+) -> None:
+    path = tmp_path / "picture.yaml"
+    path.write_bytes(content)
+    with pytest.raises(PlanFileError, match=r"picture\.yaml' is not UTF-8 text"):
+        plan_file.load(path)
+
+    result = CliRunner().invoke(
+        app, ["run", "--plan", str(path), "--db", db, "--workspace", str(workspace)])
+    assert result.exit_code == 2
+    assert "picture.yaml' is not UTF-8 text" in result.output
+    assert "Traceback" not in result.output

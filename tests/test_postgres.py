@@ -7,12 +7,15 @@ tests skip.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from agentkit.cli import event_log
 from agentkit.store import Store
+from agentkit.store.migrations import MIGRATIONS
 from tests.scripts import hello_agent
 
 URL = os.environ.get("AGENTKIT_TEST_POSTGRES_URL")
@@ -90,3 +93,48 @@ def test_an_old_numbered_database_gets_text_search_over_what_it_holds(workspace:
     assert names == ["0001_initial", "0002_context_memory", "0003_request_deltas",
                      "0004_tsvector_search", "0005_run_agent", "0006_per_run_numbers"]
     assert [(h.kind, h.ref) for h in hits] == [("fact", "river")]  # indexed by 0004
+
+
+def _open_together(url: str, barrier: Any, results: Any) -> None:
+    from agentkit.store import Store
+
+    barrier.wait()
+    try:
+        Store(url).close()
+        results.put("ok")
+    except Exception as e:  # noqa: BLE001 - reported to the parent, which asserts
+        results.put(f"{type(e).__name__}: {e}"[:300])
+
+
+def test_many_processes_migrate_one_new_postgres_schema_at_once() -> None:
+    import multiprocessing
+
+    import sqlalchemy
+
+    assert URL is not None
+    schema = f"fresh_{uuid.uuid4().hex[:8]}"
+    store = Store(URL)
+    admin = sqlalchemy.create_engine(store.url)
+    store.close()
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    # A new, empty schema first on the search path: to agentkit, a new database.
+    url = f"{URL}{'&' if '?' in URL else '?'}options=-csearch_path%3D{schema}"
+    try:
+        spawn = multiprocessing.get_context("spawn")
+        barrier, results = spawn.Barrier(8), spawn.Queue()
+        children = [spawn.Process(target=_open_together, args=(url, barrier, results))
+                    for _ in range(8)]
+        for child in children:
+            child.start()
+        outcomes = [results.get(timeout=120) for _ in children]
+        for child in children:
+            child.join(timeout=60)
+        assert [o for o in outcomes if o != "ok"] == []
+        with admin.begin() as conn:
+            names = conn.exec_driver_sql(f"SELECT name FROM {schema}.agentkit_migrations")
+            assert sorted(r[0] for r in names) == [m.name for m in MIGRATIONS]
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()

@@ -63,9 +63,16 @@ def load(path: str | Path) -> tuple[Plan, str | None]:
     """Read a plan file; a bad one raises `PlanFileError` naming the file, the place and the fix."""
     path = Path(path)
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except OSError as e:
         raise PlanFileError(f"plan file {str(path)!r} cannot be read: {e.strerror}") from e
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PlanFileError(
+            f"plan file {str(path)!r} is not UTF-8 text (byte {e.start} is {raw[e.start]:#04x}); "
+            "a plan file is YAML, as `agentkit plans export` writes it"
+        ) from e
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

@@ -6,7 +6,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from sqlalchemy import Connection, text
+
 from agentkit.errors import StorageConfigError
+
+# The key of the advisory lock migration runs take, the same in every agentkit process.
+SCHEMA_LOCK = 0x6167656E746B6974  # "agentkit"
+
+
+def lock_schema(conn: Connection) -> None:
+    """Make migration runs on one database take turns; the lock ends with the transaction."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
 
 
 @asynccontextmanager

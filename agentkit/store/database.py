@@ -37,7 +37,8 @@ def create_db_engine(url: str, dialect: Dialect) -> Engine:
         dialect.prepare(url)
     except OSError as e:
         raise StorageConfigError(
-            f"{e}; pass --db PATH (or set {DB_ENV}) to a file in a writable folder"
+            f"{e}; pass --db PATH (or set {DB_ENV}) to a file in a writable folder",
+            problem="not_writable",
         ) from e
     try:
         engine = create_engine(url, **dialect.engine_options)
@@ -46,3 +47,13 @@ def create_db_engine(url: str, dialect: Dialect) -> Engine:
     if dialect.on_connect is not None:
         event.listen(engine, "connect", dialect.on_connect)
     return engine
+
+
+def explain(error: SQLAlchemyError, url: str, dialect: Dialect) -> StorageConfigError:
+    """The error to raise for `error` on opening the database: its real cause, where known."""
+    cause = getattr(error, "orig", None) or error
+    known = dialect.explain(cause, url)
+    if known is None:
+        return StorageConfigError(f"database {display(url)!r} cannot be opened: {cause}")
+    problem, message = known
+    return StorageConfigError(message, problem=problem)

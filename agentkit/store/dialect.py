@@ -11,9 +11,11 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sqlalchemy import Connection
+
 import agentkit.store._postgresql as _postgresql
 import agentkit.store._sqlite as _sqlite
-from agentkit.errors import StorageConfigError
+from agentkit.errors import StorageConfigError, StorageProblem
 
 # How memory search ranks documents: SQLite's FTS5 (BM25), PostgreSQL's tsvector (ts_rank), or
 # LIKE term counting where neither is there.
@@ -22,6 +24,14 @@ SearchKind = Literal["fts5", "tsvector", "like"]
 
 def _nothing(url: str) -> None:
     return None
+
+
+def _unexplained(error: BaseException, url: str) -> tuple[StorageProblem | None, str] | None:
+    return None
+
+
+def _same(url: str) -> str:
+    return url
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -38,6 +48,12 @@ class Dialect:
     # Before the engine is made: create what the database needs; OSError when it cannot.
     prepare: Callable[[str], None] = _nothing
     checkpointer: Callable[[str], AbstractAsyncContextManager[Any]]
+    # At the start of the migration run's transaction: a lock so that processes take turns.
+    lock_schema: Callable[[Connection], None]
+    # What a DBAPI error means for this database: (problem, message), or None when unknown.
+    explain: Callable[[BaseException, str], tuple[StorageProblem | None, str] | None] = (
+        _unexplained)
+    read_only_url: Callable[[str], str] = _same  # the URL that opens the database read-only
 
     @property
     def full_text(self) -> bool:
@@ -59,8 +75,11 @@ SQLITE = Dialect(
     row_locking=False,
     engine_options={"connect_args": {"timeout": 30}},
     on_connect=_sqlite.pragmas,
-    prepare=_sqlite.check_writable,
+    prepare=_sqlite.prepare,
     checkpointer=_sqlite.open_checkpointer,
+    lock_schema=_sqlite.lock_schema,
+    explain=_sqlite.explain,
+    read_only_url=_sqlite.read_only_url,
 )
 
 POSTGRESQL = Dialect(
@@ -70,6 +89,7 @@ POSTGRESQL = Dialect(
     row_locking=True,
     engine_options={"pool_pre_ping": True},
     checkpointer=_postgresql.open_checkpointer,
+    lock_schema=_postgresql.lock_schema,
 )
 
 DIALECTS: Mapping[str, Dialect] = {d.name: d for d in (SQLITE, POSTGRESQL)}

@@ -147,8 +147,33 @@ def _refuse_unknown(applied: set[str], database: str) -> None:
 
 
 def _refuse(database: str, unknown: list[str]) -> NoReturn:
+    from agentkit import __version__
+
     raise StorageConfigError(
         f"database {database!r} was migrated by a newer agentkit: it records migration(s) "
-        f"{', '.join(repr(u) for u in unknown)} that this agentkit does not know; upgrade "
-        "agentkit (pip install -U agentkit) to open it, or pass --db PATH for another database"
+        f"{', '.join(repr(u) for u in unknown)} that this agentkit ({__version__}, whose last "
+        f"migration is {MIGRATIONS[-1].name!r}) does not know; upgrade agentkit to a version "
+        "that has them (pip install -U agentkit) to open it, or pass --db PATH for another "
+        "database", problem="newer_schema",
     )
+
+
+def check_current(conn: Connection, *, database: str) -> None:
+    """Check, without writing, that this agentkit can use the schema as it is.
+
+    Raises:
+        StorageConfigError: the schema is newer than this agentkit, or needs migrating.
+    """
+    has = inspect(conn).has_table
+    applied = set()
+    if has(tables.applied_migrations.name):
+        applied = set(conn.execute(select(tables.applied_migrations.c.name)).scalars())
+    _refuse_unknown(applied, database)
+    missing = [m.name for m in MIGRATIONS if m.name not in applied]
+    if missing or has(tables.numbered_migrations.name):
+        raise StorageConfigError(
+            f"database {database!r} is opened read-only but needs migrating to this agentkit's "
+            f"schema (it lacks {', '.join(repr(m) for m in missing) or 'named migrations'}); "
+            "open it once where it is writable (any agentkit command migrates it), then it "
+            "can be read read-only", problem="needs_migration",
+        )

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 import agentkit.store._search as _search
 import agentkit.store.database as database
 import agentkit.store.migrations as migrations
-from agentkit.errors import StorageError, UserError
+from agentkit.errors import StorageConfigError, StorageError, UserError
 from agentkit.schema import CONTROL_TOOLS, Plan, RunStatus, Subtask, Usage
 from agentkit.store.dialect import dialect_for
 from agentkit.store.records import (
@@ -64,16 +64,55 @@ def _inserted_id(result: CursorResult[Any]) -> int:
 class Store:
     """The run database. Thread-safe; one instance may serve many concurrent runs."""
 
-    def __init__(self, db: str | None = None) -> None:
+    def __init__(self, db: str | None = None, *, read_only: bool = False) -> None:
+        """Open (and create or migrate) the database `db`; see `database.resolve_url`.
+
+        Args:
+            db: a file path or URL; None for `$AGENTKIT_DB` or the default file.
+            read_only: open without writing anything, not even a migration; a database that
+                needs one is refused with `problem='needs_migration'`.
+
+        Raises:
+            StorageConfigError: the database cannot be used; `problem` says why (corrupt,
+                locked, read-only, not writable, from a newer agentkit).
+        """
         self.url = database.resolve_url(db)
         self.dialect = dialect_for(self.url)
-        self.engine = database.create_db_engine(self.url, self.dialect)
+        self.read_only = read_only
+        self.engine = database.create_db_engine(
+            self.dialect.read_only_url(self.url) if read_only else self.url, self.dialect)
         self._seq_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}  # the next event number per run, after the first
         # The last request per (run, subtask, role), so the next is stored as a delta.
         self._last_request: dict[tuple[str, str | None, str], tuple[int, list[Any]]] = {}
-        with self._tx() as conn:
-            migrations.migrate(conn, self.dialect, database=database.display(self.url))
+        self._open_schema()
+
+    @classmethod
+    def for_reading(cls, db: str | None = None) -> Store:
+        """The store as `Store(db)` opens it, or read-only when the file or folder is."""
+        try:
+            return cls(db)
+        except StorageConfigError as e:
+            if e.problem != "read_only":
+                raise
+        return cls(db, read_only=True)
+
+    def _open_schema(self) -> None:
+        """Migrate the schema (processes take turns on the dialect's lock), or check it."""
+        name = database.display(self.url)
+        try:
+            with self.engine.begin() as conn:
+                if self.read_only:
+                    migrations.check_current(conn, database=name)
+                else:
+                    self.dialect.lock_schema(conn)
+                    migrations.migrate(conn, self.dialect, database=name)
+        except SQLAlchemyError as e:
+            self.engine.dispose()
+            raise database.explain(e, self.url, self.dialect) from e
+        except StorageConfigError:
+            self.engine.dispose()
+            raise
 
     @contextmanager
     def _tx(self) -> Iterator[Connection]:
@@ -81,7 +120,8 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as e:
-            raise StorageError(f"database {self.url!r} failed: {e}") from e
+            known = self.dialect.explain(getattr(e, "orig", None) or e, self.url)
+            raise StorageError(known[1] if known else f"database {self.url!r} failed: {e}") from e
 
     def close(self) -> None:
         self.engine.dispose()
