@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from agentkit.agent import Agent
     from agentkit.errors import (
+        AgentFileError,
         AgentkitError,
         BudgetExceeded,
         ModelConfigError,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 # Public names, loaded on first use (PEP 562) so `import agentkit` stays fast.
 _WHERE = {
     'Agent': 'agentkit.agent',
+    'AgentFileError': 'agentkit.errors',
     'AgentkitError': 'agentkit.errors',
     'BudgetExceeded': 'agentkit.errors',
     'ModelConfigError': 'agentkit.errors',
@@ -104,6 +106,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Agent",
+    "AgentFileError",
     "AgentkitError",
     "Budget",
     "BudgetExceeded",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import copy
 from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,7 @@ from agentkit.streaming import RunEvent, stream_run
 from agentkit.tools import Tool, Toolset
 
 if TYPE_CHECKING:
+    from agentkit.agent_file import AgentFile
     from agentkit.store.journal import Journal
 
 ModelLike = str | ScriptedBase
@@ -48,6 +51,10 @@ class Agent:
         sandbox: how the shell and python tools confine their programs: "bwrap" (bubblewrap;
             they refuse to run where it is missing) or "none" (unconfined; recorded with the run).
         sandbox_network: whether sandboxed programs may use the network.
+        servers: tool servers started for each run and stopped after it, such as
+            `agentkit.mcp.MCPToolset(command=...)` (not entered: the agent enters it).
+        needs_approval: names of tools whose calls need approval.
+        reasoning_efforts: a reasoning effort per tier of `aliases`, e.g. `{"strong": "high"}`.
     """
 
     def __init__(
@@ -64,6 +71,9 @@ class Agent:
         max_prompt_tokens: int | None = None,
         sandbox: SandboxMode = "bwrap",
         sandbox_network: bool = False,
+        servers: Iterable[contextlib.AbstractAsyncContextManager[Toolset]] = (),
+        needs_approval: Iterable[str] = (),
+        reasoning_efforts: Mapping[str, str] | None = None,
     ) -> None:
         if sandbox not in SANDBOX_MODES:
             raise UserError(
@@ -90,7 +100,107 @@ class Agent:
         self.max_prompt_tokens = max_prompt_tokens
         self.sandbox: SandboxMode = sandbox
         self.sandbox_network = sandbox_network
+        self.servers = list(servers)
+        self.needs_approval = list(needs_approval)
+        self.reasoning_efforts = dict(reasoning_efforts or {})
+        # The agent file this agent was built from (`from_file`), recorded with its runs.
+        self.spec: AgentFile | None = None
         self._store: Store | None = None
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path, *, db: str | Path | None = None, workspace: str | Path | None = None
+    ) -> Agent:
+        """The agent an agent file declares (see `agentkit.agent_file`).
+
+        Args:
+            path: a YAML or JSON agent file.
+            db: the run database [default: `$AGENTKIT_DB` or `~/.agentkit/agentkit.db`].
+            workspace: the folder tools work in, over the file's `workspace` [default: '.'].
+        """
+        from agentkit import agent_file
+
+        return cls.from_spec(agent_file.load(path), db=db, workspace=workspace)
+
+    @classmethod
+    def from_spec(
+        cls, spec: AgentFile, *, db: str | Path | None = None,
+        workspace: str | Path | None = None,
+    ) -> Agent:
+        """The agent of an agent file's content (relative paths already resolved)."""
+        from agentkit.agent_build import parts
+
+        found = parts(spec)
+        agent = cls(
+            found.model, tools=found.tools, db=db,
+            workspace=workspace or spec.workspace or ".",
+            budget=Budget.model_validate(spec.budget.model_dump()), roles=found.roles,
+            aliases=found.aliases, max_concurrency=spec.max_concurrency,
+            max_prompt_tokens=spec.context.max_prompt_tokens, sandbox=spec.sandbox.mode,
+            sandbox_network=spec.sandbox.network, servers=found.servers,
+            needs_approval=spec.needs_approval, reasoning_efforts=found.efforts,
+        )
+        agent.spec = spec
+        return agent
+
+    def agent_file(self) -> AgentFile:
+        """This agent as an agent file's content, as its runs record it.
+
+        Built from an agent file, the file's references (model factories, tool files, MCP
+        servers) are kept; otherwise models are their names and `tools` is None (given in
+        Python). Budget, context, concurrency and sandbox are this agent's current settings.
+        """
+        from agentkit.agent_file import AgentFile, BudgetSpec, ContextSpec, SandboxSpec
+
+        base = self.spec or AgentFile.model_validate({
+            "model": self.model, "roles": self.roles, "tools": None,
+            "aliases": {n: {"model": m, "reasoning_effort": self.reasoning_efforts[n]}
+                        if n in self.reasoning_efforts else m for n, m in self.aliases.items()},
+            "needs_approval": self.needs_approval,
+        })
+        return base.model_copy(update={
+            "budget": BudgetSpec.model_validate(self.budget.model_dump()),
+            "context": ContextSpec(max_prompt_tokens=self.max_prompt_tokens),
+            "max_concurrency": self.max_concurrency,
+            "sandbox": SandboxSpec(mode=self.sandbox, network=self.sandbox_network),
+            "workspace": str(self.workspace.resolve()),
+        })
+
+    async def all_tools(self) -> Toolset:
+        """The tools a run of this agent gets: its own and its servers' (each server started,
+        asked for its tools, and stopped), with `needs_approval` marked."""
+        async with self._connected() as tools:
+            return tools
+
+    @contextlib.asynccontextmanager
+    async def _connected(self) -> AsyncIterator[Toolset]:
+        """The agent's tools and its servers' tools, the servers running for the block, the
+        tools of `needs_approval` marked (copies: a pack's tools are shared)."""
+        async with contextlib.AsyncExitStack() as stack:
+            found = Toolset([self.tools])
+            for server in self.servers:
+                found.add(await stack.enter_async_context(server))
+            toolbox.check_names(found)
+            unknown = [n for n in self.needs_approval if n not in found]
+            if unknown:
+                raise UserError(
+                    f"needs_approval names {', '.join(map(repr, unknown))}, which the agent does "
+                    f"not have; its tools: {', '.join(found.names) or 'none'}"
+                )
+            yield Toolset([_approved(t) if t.name in self.needs_approval else t for t in found])
+
+    def _record_agent(self, run_id: str, tools: Toolset) -> None:
+        from agentkit.agent_build import tool_prints
+
+        self.store.set_agent(run_id, self.agent_file().record(), tool_prints(tools))
+
+    def _check_tools(self, run_id: str, tools: Toolset) -> None:
+        """Refuse to go on with other tools than run `run_id` had (nothing is written)."""
+        from agentkit.agent_build import check_tools
+
+        recorded = self.store.get_agent(run_id)
+        if recorded is not None:
+            check_tools(run_id, recorded.tools, tools)
 
     @property
     def store(self) -> Store:
@@ -117,37 +227,69 @@ class Agent:
         """Run the agent on `goal` to its end; every step is recorded in the database."""
         self._check(goal)
         store = self.store
-        run_id = store.create_run(
-            goal=goal.strip(), model=self.model, workspace=str(self.workspace.resolve()),
-            settings=self._settings(),
-        )
-        await self._drive(self._context(run_id, goal.strip(), plan=plan, on_event=on_event))
+        async with self._connected() as tools:
+            run_id = store.create_run(
+                goal=goal.strip(), model=self.model, workspace=str(self.workspace.resolve()),
+                settings=self._settings(tools),
+            )
+            self._record_agent(run_id, tools)
+            await self._drive(self._context(run_id, goal.strip(), tools, plan=plan,
+                                            on_event=on_event))
         return self.result(run_id)
 
     async def resume(self, run_id: str, *, on_event: EventListener | None = None) -> RunResult:
         """Continue a run whose process died, from its last LangGraph checkpoint.
 
         Finished subtasks are not redone: their results are in the checkpoint and the database.
-        The agent must be built with the run's tools (its model defaults to the run's model).
+        The agent must be built with the run's tools: other tools (missing, added, or with a
+        changed schema) raise `UserError` before anything is written. A run that stopped on its
+        budget (`budget_exhausted`) goes on when this agent's budget is not spent.
         """
         store = self.store
         run = store.get_run(run_id)
-        if run.status not in ("running", "interrupted"):
+        if run.status not in ("running", "interrupted", "budget_exhausted"):
             raise UserError(
-                f"run {run.id!r} already ended with status {run.status!r}; "
-                "only a run that was cut off (status 'running' or 'interrupted') can be resumed"
+                f"run {run.id!r} already ended with status {run.status!r}; only a run that was "
+                "cut off (status 'running' or 'interrupted') or stopped on its budget can be "
+                "resumed"
             )
         if not self.workspace.is_dir():
             raise UserError(f"workspace {str(self.workspace)!r} does not exist")
         for model in {self.model, *self.roles.values(), *self.aliases.values()}:
             check_model(model)
+        reopen = run.status == "budget_exhausted"
+        if reopen:
+            self._check_budget_left(run.id)
         from agentkit.store.journal import Journal
 
-        journal = Journal.for_run(store, run.id)  # before "resumed" is appended
-        ctx = self._context(run.id, run.goal, mode="resume", journal=journal, on_event=on_event)
-        ctx.emit("resumed", {"status": run.status})
-        await self._drive(ctx)
+        async with self._connected() as tools:
+            self._check_tools(run.id, tools)
+            journal = Journal.for_run(store, run.id)  # before "resumed" is appended
+            ctx = self._context(run.id, run.goal, tools, mode="resume", journal=journal,
+                                on_event=on_event)
+            if reopen:
+                store.finish_run(run.id, "running", answer=None)
+            if reopen or self._budget_changed(run.id):  # it goes on under this budget
+                self._record_agent(run.id, tools)
+            ctx.emit("resumed", {"status": run.status})
+            await self._drive(ctx, reopen=reopen)
         return self.result(run.id)
+
+    def _budget_changed(self, run_id: str) -> bool:
+        recorded = self.store.get_agent(run_id)
+        return recorded is not None and Budget.model_validate(
+            recorded.spec.get("budget") or {}) != self.budget
+
+    def _check_budget_left(self, run_id: str) -> None:
+        spent = self.budget.exhausted(self.store.usage(run_id), 0.0)
+        if spent is not None:
+            kind, message = spent
+            flag = {"tokens": "--max-tokens", "cost": "--max-cost-usd", "model_calls":
+                    "--max-model-calls", "tool_calls": "--max-tool-calls"}.get(kind, kind)
+            raise UserError(
+                f"run {run_id!r} stopped on its budget and this budget is spent too ({message}); "
+                f"resume it with a larger one, e.g. agentkit resume {run_id} {flag} N"
+            )
 
     async def replay(self, run_id: str) -> RunResult:
         """Re-run a recorded run from its record alone: zero model calls, no tool executed.
@@ -160,7 +302,11 @@ class Agent:
         """
         from agentkit.replay import replay_run
 
-        return self.result(await replay_run(self.store, run_id, self.tools))
+        async with self._connected() as tools:  # MCP servers too: the requests list them
+            new_id = await replay_run(self.store, run_id, tools)
+        if (recorded := self.store.get_agent(run_id)) is not None:
+            self.store.set_agent(new_id, recorded.spec, recorded.tools)
+        return self.result(new_id)
 
     def stream(
         self, goal: str, *, plan: Plan | None = None
@@ -176,11 +322,12 @@ class Agent:
         """`resume`, as an async stream of the run's new events with the `RunResult` last."""
         return stream_run(lambda listen: self.resume(run_id, on_event=listen))
 
-    def _settings(self) -> dict[str, Any]:
+    def _settings(self, tools: Toolset) -> dict[str, Any]:
         return {"roles": self.roles, "aliases": self.aliases, "budget": self.budget.model_dump(),
-                "tools": self.tools.names, "max_concurrency": self.max_concurrency,
+                "tools": tools.names, "max_concurrency": self.max_concurrency,
                 "max_prompt_tokens": self.max_prompt_tokens, "sandbox": self.sandbox,
-                "sandbox_network": self.sandbox_network}
+                "sandbox_network": self.sandbox_network,
+                "reasoning_efforts": self.reasoning_efforts}
 
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
@@ -201,22 +348,25 @@ class Agent:
             known = [v.version for v in store.plan_versions(original.id)]
             raise UserError(f"run {original.id!r} has no plan version {version}; it has {known}")
         self._check(original.goal)
-        new_id = store.create_run(
-            goal=original.goal, model=self.model, workspace=str(self.workspace.resolve()),
-            settings={**self._settings(), "fork_of": original.id, "fork_version": version},
-            parent_run_id=original.id,
-        )
-        carried = [
-            s.model_copy(update={"plan_version": 0})
-            for s in store.get_subtasks(original.id)
-            if s.status == "done" and s.plan_version <= version
-        ]
-        store.save_subtasks(new_id, carried)
-        ctx = self._context(new_id, original.goal, plan=found.plan, plan_trigger="fork",
-                            on_event=on_event)
-        ctx.emit("forked", {"run": original.id, "version": version,
-                            "carried": [s.id for s in carried]})
-        await self._drive(ctx)
+        async with self._connected() as tools:
+            new_id = store.create_run(
+                goal=original.goal, model=self.model, workspace=str(self.workspace.resolve()),
+                settings={**self._settings(tools), "fork_of": original.id,
+                          "fork_version": version},
+                parent_run_id=original.id,
+            )
+            self._record_agent(new_id, tools)
+            carried = [
+                s.model_copy(update={"plan_version": 0})
+                for s in store.get_subtasks(original.id)
+                if s.status == "done" and s.plan_version <= version
+            ]
+            store.save_subtasks(new_id, carried)
+            ctx = self._context(new_id, original.goal, tools, plan=found.plan,
+                                plan_trigger="fork", on_event=on_event)
+            ctx.emit("forked", {"run": original.id, "version": version,
+                                "carried": [s.id for s in carried]})
+            await self._drive(ctx)
         return self.result(new_id)
 
     def fork_sync(self, run_id: str, version: int) -> RunResult:
@@ -248,12 +398,15 @@ class Agent:
             if unknown:
                 raise UserError(f"no pending approval {sorted(unknown)!r} in run {run.id!r}")
             decisions = {item["id"]: bool(decision.get(item["id"], False)) for item in pending}
-        journal = Journal.for_run(store, run.id)
-        ctx = self._context(run.id, run.goal, mode="resume", journal=journal, on_event=on_event)
-        for approval_id, allowed in decisions.items():
-            ctx.emit("approval_given", {"id": approval_id, "allowed": allowed})
-        store.finish_run(run.id, "running", answer=None)
-        await self._drive(ctx, decisions=decisions)
+        async with self._connected() as tools:
+            self._check_tools(run.id, tools)
+            journal = Journal.for_run(store, run.id)
+            ctx = self._context(run.id, run.goal, tools, mode="resume", journal=journal,
+                                on_event=on_event)
+            for approval_id, allowed in decisions.items():
+                ctx.emit("approval_given", {"id": approval_id, "allowed": allowed})
+            store.finish_run(run.id, "running", answer=None)
+            await self._drive(ctx, decisions=decisions)
         return self.result(run.id)
 
     def approve_sync(self, run_id: str, decision: bool | dict[str, bool] = True) -> RunResult:
@@ -269,7 +422,8 @@ class Agent:
         return _sync(self.resume(run_id), "run_sync_resume", "resume")
 
     def _context(
-        self, run_id: str, goal: str, *, mode: RunMode = "fresh", journal: Journal | None = None,
+        self, run_id: str, goal: str, tools: Toolset, *, mode: RunMode = "fresh",
+        journal: Journal | None = None,
         plan: Plan | None = None, plan_trigger: str = "plan_file",
         on_event: EventListener | None = None,
     ) -> RunContext:
@@ -277,17 +431,21 @@ class Agent:
 
         return RunContext(
             run_id=run_id, goal=goal, store=self.store,
-            models=ModelClient(default=self.model, roles=self.roles, aliases=self.aliases),
-            tools=self.tools, workspace=self.workspace.resolve(), budget=self.budget,
+            models=ModelClient(default=self.model, roles=self.roles, aliases=self.aliases,
+                               efforts=self.reasoning_efforts),
+            tools=tools, workspace=self.workspace.resolve(), budget=self.budget,
             mode=mode, journal=journal, approve=ask_approval, listener=on_event,
             initial_plan=plan, initial_trigger=plan_trigger,
             max_prompt_tokens=self.max_prompt_tokens, sandbox=self.sandbox,
             sandbox_network=self.sandbox_network,
         )
 
-    async def _drive(self, ctx: RunContext, *, decisions: dict[str, bool] | None = None) -> None:
-        """Run the graph for `ctx` until it ends, fails or pauses for approval."""
-        from agentkit.graph import advance, builder, resume_with, run_config
+    async def _drive(
+        self, ctx: RunContext, *, decisions: dict[str, bool] | None = None, reopen: bool = False
+    ) -> None:
+        """Run the graph for `ctx` until it ends, fails or pauses for approval; `reopen`: the
+        run ended on its budget and goes on."""
+        from agentkit.graph import advance, builder, reopen_run, resume_with, run_config
 
         store, run_id = self.store, ctx.run_id
         config = run_config(run_id, max_concurrency=self.max_concurrency)
@@ -297,6 +455,8 @@ class Agent:
                 "invoke_agent agentkit", attributes):
             graph = builder().compile(checkpointer=saver)
             started = ctx.mode == "resume" and (await saver.aget_tuple(config)) is not None
+            if reopen and started:
+                await reopen_run(graph, config)
             if decisions is not None:
                 graph_input: Any = resume_with(decisions)
             else:
@@ -327,6 +487,12 @@ class Agent:
             subtasks=store.get_subtasks(run.id), usage=store.usage(run.id),
             error=run.error, approvals=_pending_approvals(store, run.id),
         )
+
+
+def _approved(tool: Tool) -> Tool:
+    marked = copy.copy(tool)
+    marked.needs_approval = True
+    return marked
 
 
 def _sync(work: Coroutine[Any, Any, RunResult], name: str, method: str) -> RunResult:

@@ -44,6 +44,8 @@ tools_app = typer.Typer(no_args_is_help=True, help="Inspect the tools an agent w
 app.add_typer(tools_app, name="tools")
 plans_app = typer.Typer(no_args_is_help=True, help="Show, compare and export plan versions.")
 app.add_typer(plans_app, name="plans")
+agents_app = typer.Typer(no_args_is_help=True, help="Check agent files.")
+app.add_typer(agents_app, name="agents")
 
 DbOption = Annotated[
     str | None,
@@ -52,11 +54,18 @@ DbOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-SandboxOption = Annotated[str, typer.Option(
+SandboxOption = Annotated[str | None, typer.Option(
     help="How shell and python tools are confined: bwrap (bubblewrap), or none to run them "
-    "unconfined (recorded with the run).")]
+    "unconfined (recorded with the run) [default: bwrap, or the agent file's]")]
 SandboxNetworkOption = Annotated[bool, typer.Option(
     "--sandbox-network", help="Let sandboxed programs use the network.")]
+AgentOption = Annotated[Path | None, typer.Option(
+    "--agent", help="An agent file (YAML or JSON); the other flags override its fields.")]
+MaxTokens = Annotated[int | None, typer.Option(help="Token budget of the run.")]
+MaxCost = Annotated[float | None, typer.Option(help="Cost budget of the run, in USD.")]
+MaxModelCalls = Annotated[int | None, typer.Option(help="Model-call budget of the run.")]
+MaxToolCalls = Annotated[int | None, typer.Option(help="Tool-call budget of the run.")]
+MaxSeconds = Annotated[float | None, typer.Option(help="Time budget of the run, in seconds.")]
 DEFAULT_PACKS = ["files", "shell", "python"]
 # Exit codes: 0 completed, 1 run error, 2 user error, 3 the run ended without completing the goal
 # (failed, or a budget spent) — its records and partial report are in the database.
@@ -93,10 +102,11 @@ PlanOption = Annotated[
 FrozenOption = Annotated[
     bool, typer.Option("--frozen-plan", help="With --plan: never revise the plan.")
 ]
-RunModelOption = Annotated[
-    str, typer.Option(help="LiteLLM model string, passed through unchanged.")
-]
-WorkspaceOption = Annotated[Path, typer.Option(help="Folder the tools work in.")]
+RunModelOption = Annotated[str | None, typer.Option(
+    help="LiteLLM model string, passed through unchanged, or a factory (module:function, "
+    "file.py:function) [default: local/smollm2, or the agent file's]")]
+WorkspaceOption = Annotated[
+    Path | None, typer.Option(help="Folder the tools work in [default: .]")]
 RunToolsOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -112,34 +122,51 @@ def run(
     goal: GoalArgument = None,
     plan: PlanOption = None,
     frozen_plan: FrozenOption = False,
-    model: RunModelOption = "local/smollm2",
-    workspace: WorkspaceOption = Path("."),
+    agent_path: AgentOption = None,
+    model: RunModelOption = None,
+    workspace: WorkspaceOption = None,
     tools: RunToolsOption = None,
     db: DbOption = None,
-    max_tokens: Annotated[int | None, typer.Option(help="Token budget of the run.")] = None,
-    max_model_calls: Annotated[
-        int | None, typer.Option(help="Model-call budget of the run.")
-    ] = None,
-    sandbox: SandboxOption = "bwrap",
+    max_tokens: MaxTokens = None,
+    max_cost_usd: MaxCost = None,
+    max_model_calls: MaxModelCalls = None,
+    max_tool_calls: MaxToolCalls = None,
+    max_seconds: MaxSeconds = None,
+    max_prompt_tokens: Annotated[int | None, typer.Option(
+        help="A cap on every executor prompt (context.max_prompt_tokens).")] = None,
+    max_concurrency: Annotated[int | None, typer.Option(
+        help="How many subtasks run at once [default: 4].")] = None,
+    sandbox: SandboxOption = None,
     sandbox_network: SandboxNetworkOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run an agent on GOAL and print its answer."""
-    from agentkit import Agent, Budget, load_tools
+    from agentkit import Agent
+    from agentkit.agent_file import AgentFile, load, override
     from agentkit.cli_view import LiveView
     from agentkit.planning import plan_file
+    from agentkit.sandbox import SANDBOX_MODES
 
+    if sandbox is not None and sandbox not in SANDBOX_MODES:
+        raise UserError(
+            f"sandbox {sandbox!r} is not one of {', '.join(map(repr, SANDBOX_MODES))}; use "
+            "'bwrap' (the default) or 'none' to run shell and python tools unconfined"
+        )
     saved = None
     if plan is not None:
         saved, saved_goal = plan_file.load(plan)
         goal = goal or saved_goal
-    limits = {"max_tokens": max_tokens, "max_model_calls": max_model_calls}
-    budget = Budget(**{"max_revisions": 0} if frozen_plan else {},
-                    **{k: v for k, v in limits.items() if v is not None})
-    toolsets = [load_tools(ref) for ref in (tools or DEFAULT_PACKS)]
-    agent = Agent(model, tools=toolsets, db=db, workspace=workspace, budget=budget,
-                  sandbox=sandbox, sandbox_network=sandbox_network)  # type: ignore[arg-type]
-    if sandbox == "none":
+    spec = override(
+        load(agent_path) if agent_path else AgentFile(), base=Path.cwd(), model=model,
+        tools=tools, workspace=workspace, max_tokens=max_tokens, max_cost_usd=max_cost_usd,
+        max_model_calls=max_model_calls, max_tool_calls=max_tool_calls, max_seconds=max_seconds,
+        max_revisions=0 if frozen_plan else None, max_prompt_tokens=max_prompt_tokens,
+        max_concurrency=max_concurrency, sandbox=sandbox, sandbox_network=sandbox_network or None,
+    )
+    if spec.workspace is None:
+        spec = override(spec, base=Path.cwd(), workspace=Path("."))
+    agent = Agent.from_spec(spec, db=db)
+    if agent.sandbox == "none":
         _warn(SANDBOX_OFF)
     if as_json:
         result = agent.run_sync(goal or "", plan=saved)
@@ -184,13 +211,71 @@ ModelOption = Annotated[str | None, typer.Option(help="Model [default: the run's
 
 
 def _agent_for(
-    run_id: str, db: str | None, tools: list[str] | None, model: str | None = None
+    run_id: str, db: str | None, tools: list[str] | None, model: str | None = None,
+    *, verb: str = "resume", **budget: Any,
 ) -> tuple[Any, RunRow]:
-    """An agent for a recorded run: its model, workspace, budget and sandbox, the given tools."""
-    from agentkit import Agent, Budget, load_tools
+    """The agent a recorded run was made with, rebuilt from its record (models, tools, MCP
+    servers, roles, tiers, budgets, context, sandbox, approvals); flags given override it."""
+    from agentkit import Agent
+    from agentkit.agent_file import AgentFile, override
     from agentkit.store import Store
 
-    run = Store(db).get_run(run_id)
+    store = Store(db)
+    run = store.get_run(run_id)
+    recorded = store.get_agent(run.id)
+    if recorded is None:
+        return _legacy_agent_for(run, db, tools, model), run
+    spec = AgentFile.model_validate(recorded.spec)
+    if spec.tools is None and tools is None:  # given in Python: the packs and files they came from
+        from agentkit.agent_build import refs_from_prints
+
+        tools = refs_from_prints(recorded.tools)
+    spec = override(spec, base=Path.cwd(), model=model, tools=tools, **budget)
+    if verb != "replay":
+        _check_rebuildable(run.id, spec, verb)
+    agent = Agent.from_spec(spec, db=db)
+    if agent.sandbox == "none":
+        _warn(SANDBOX_OFF)
+    return agent, run
+
+
+PYTHON_VERBS = {"resume": "run_sync_resume(run_id)", "approve": "approve_sync(run_id, True)",
+                "fork": "fork_sync(run_id, version)", "replay": "replay_sync(run_id)"}
+
+
+def _check_rebuildable(run_id: str, spec: Any, verb: str) -> None:
+    """A scripted model given as an object in Python cannot be rebuilt here: say how."""
+    from agentkit.agent_file import Tier
+
+    models = [spec.model, *spec.roles.values(),
+              *(t.model if isinstance(t, Tier) else t for t in spec.aliases.values())]
+    for name in models:
+        if name.startswith("scripted/") and not _alive(name):
+            raise UserError(
+                f"run {run_id!r} used the scripted model {name!r}, built in Python without a "
+                f"factory reference; {verb} it from Python: Agent(<that model>, tools=<its "
+                f"tools>, db=...).{PYTHON_VERBS[verb].replace('run_id', repr(run_id))}"
+            )
+
+
+def _alive(model: str) -> bool:
+    """Whether the scripted model `model` exists in this process (a caller in Python made it)."""
+    from agentkit.errors import ModelConfigError
+    from agentkit.models.scripted import lookup
+
+    try:
+        lookup(model.removeprefix("scripted/"))
+    except ModelConfigError:
+        return False
+    return True
+
+
+def _legacy_agent_for(run: RunRow, db: str | None, tools: list[str] | None,
+                      model: str | None) -> Any:
+    """The agent of a run recorded before agentkit recorded agents: its settings, the tools
+    given (or the default packs)."""
+    from agentkit import Agent, Budget, load_tools
+
     settings = run.settings
     agent = Agent(
         model or run.model, tools=[load_tools(r) for r in (tools or DEFAULT_PACKS)], db=db,
@@ -201,7 +286,7 @@ def _agent_for(
     )
     if agent.sandbox == "none":
         _warn(SANDBOX_OFF)
-    return agent, run
+    return agent
 
 
 def _show(result: Any, as_json: bool) -> None:
@@ -226,7 +311,7 @@ def approve(
     as_json: JsonOption = False,
 ) -> None:
     """Allow (or --deny) the tool calls a paused run waits on, and continue it."""
-    agent, run = _agent_for(run_id, db, tools)
+    agent, run = _agent_for(run_id, db, tools, verb="approve")
     pending = agent.result(run.id).approvals
     result = agent.approve_sync(run.id, _ask(pending) if ask else not deny)
     _show(result, as_json)
@@ -235,10 +320,21 @@ def approve(
 @app.command()
 def resume(
     run_id: str, model: ModelOption = None, tools: ToolsOption = None, db: DbOption = None,
+    max_tokens: MaxTokens = None,
+    max_cost_usd: MaxCost = None,
+    max_model_calls: MaxModelCalls = None,
+    max_tool_calls: MaxToolCalls = None,
+    max_seconds: MaxSeconds = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Continue a run whose process died, from its last checkpoint."""
-    agent, run = _agent_for(run_id, db, tools, model)
+    """Continue a run whose process died, from its last checkpoint, with the agent it recorded.
+
+    A run that stopped on its budget goes on when a budget flag makes that budget larger.
+    Other tools than the run had (missing, changed) are refused with exit 2; nothing changes.
+    """
+    agent, run = _agent_for(run_id, db, tools, model, max_tokens=max_tokens,
+                            max_cost_usd=max_cost_usd, max_model_calls=max_model_calls,
+                            max_tool_calls=max_tool_calls, max_seconds=max_seconds)
     result = agent.run_sync_resume(run.id)
     _show(result, as_json)
 
@@ -251,7 +347,7 @@ def fork(
     as_json: JsonOption = False,
 ) -> None:
     """Start a new run from a plan version of RUN and the work done up to it."""
-    agent, run = _agent_for(run_id, db, tools, model)
+    agent, run = _agent_for(run_id, db, tools, model, verb="fork")
     result = agent.fork_sync(run.id, version)
     _show(result, as_json)
 
@@ -261,7 +357,7 @@ def replay(
     run_id: str, tools: ToolsOption = None, db: DbOption = None, as_json: JsonOption = False
 ) -> None:
     """Re-run a recorded run from its record: zero model calls, no tool executed."""
-    agent, run = _agent_for(run_id, db, tools)
+    agent, run = _agent_for(run_id, db, tools, verb="replay")
     result = agent.replay_sync(run.id)
     same = event_log(agent.store, run.id) == event_log(agent.store, result.run_id)
     summary = {
@@ -482,13 +578,23 @@ def tools_list(
             ),
         ),
     ] = None,
+    agent_path: Annotated[Path | None, typer.Option(
+        "--agent", help="The tools of this agent file, its MCP servers' too (started to ask "
+        "them); --tools overrides its tools.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """List tools with their sources and signatures."""
-    from agentkit import Toolset, load_tools
+    import asyncio
+
+    from agentkit import Agent, Toolset, load_tools
+    from agentkit.agent_file import load, override
     from agentkit.plugins import builtin_packs, installed_plugins
 
-    found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])
+    if agent_path is not None:
+        spec = override(load(agent_path), base=Path.cwd(), tools=tools)
+        found = asyncio.run(Agent.from_spec(spec).all_tools())
+    else:
+        found = Toolset([load_tools(ref) for ref in (tools or DEFAULT_PACKS)])
     rows = [
         {
             "name": t.name,
@@ -516,6 +622,50 @@ def tools_list(
     console.print(
         f"{len(rows)} tools; installed plugins: {plugins}; built-in packs: {packs}",
         highlight=False, markup=False,
+    )
+
+
+@agents_app.command("check")
+def agents_check(
+    file: Annotated[Path, typer.Argument(help="The agent file (YAML or JSON).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Validate an agent file and print the agent it declares (exit 2 when it is invalid).
+
+    Model factories are called and tools loaded; MCP servers are not started.
+    """
+    import os
+
+    import yaml
+
+    from agentkit.agent_build import parts, variables
+    from agentkit.agent_file import load
+    from agentkit.errors import AgentFileError
+    from agentkit.plugins import load_tools
+    from agentkit.tools import Toolset
+
+    spec = load(file)
+    parts(spec, tools=False)
+    refs = DEFAULT_PACKS if spec.tools is None else spec.tools
+    found = Toolset([load_tools(ref) for ref in refs])
+    needed = variables(spec)
+    unknown = [n for n in spec.needs_approval if n not in found]
+    if unknown and not spec.mcp_servers:  # else they may be the servers' (known once started)
+        raise AgentFileError(
+            f"agent file {str(file)!r}: field 'needs_approval' names "
+            f"{', '.join(map(repr, unknown))}, which the agent does not have; its tools: "
+            f"{', '.join(found.names) or 'none'}"
+        )
+    if as_json:
+        typer.echo(json.dumps({"agent": spec.record(), "tools": found.names,
+                               "environment": needed}, indent=2))
+        return
+    typer.echo(yaml.safe_dump(spec.record(), sort_keys=False, allow_unicode=True), nl=False)
+    unset = [n for n in needed if n not in os.environ]
+    typer.echo(
+        f"ok: {file} declares an agent with {len(found)} tools "
+        f"({', '.join(found.names) or 'none'}) and {len(spec.mcp_servers)} MCP server(s)"
+        + (f"; set {', '.join(unset)} before running it" if unset else "")
     )
 
 

@@ -6,6 +6,7 @@ AgentkitError
 │   ├── ModelConfigError      unknown provider/model, missing API key, missing 'local' extra
 │   ├── ToolDefinitionError   duplicate tool name, unsupported signature
 │   ├── PlanFileError         a plan file that does not parse or validate
+│   ├── AgentFileError        an agent file that does not parse or validate, or cannot be built
 │   └── StorageConfigError    database unusable: corrupt, locked, read-only, newer, bad URL
 ├── RunError                  the run could not go on
 │   ├── ModelError            the model failed or kept answering garbage
@@ -48,6 +49,10 @@ class ToolDefinitionError(UserError):
 
 class PlanFileError(UserError):
     """A plan file that does not parse or does not validate."""
+
+
+class AgentFileError(UserError):
+    """An agent file that does not parse, does not validate, or names what cannot be loaded."""
 
 
 # What is wrong with a database that cannot be opened, when agentkit can tell.

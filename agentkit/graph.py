@@ -34,8 +34,14 @@ def _merge(left: dict[str, str], right: dict[str, str]) -> dict[str, str]:
     return {**left, **right}
 
 
+# Written as `stop` to clear it: a run that stopped on its budget goes on with a larger one.
+CLEARED = "cleared"
+
+
 def _first(left: str | None, right: str | None) -> str | None:
     """Keep the first reason to stop: parallel executors may all hit the budget at once."""
+    if right == CLEARED:
+        return None
     return left or right
 
 
@@ -317,6 +323,15 @@ async def advance(graph: Any, graph_input: Any, config: RunnableConfig,
             "monitor dispatched nothing; fork it from its plan (agentkit fork) to continue"
         )
     return waiting
+
+
+async def reopen_run(graph: Any, config: RunnableConfig) -> None:
+    """Send a run that ended on its budget back to the monitor, its reason to stop cleared
+    (to the strategist when it stopped before its first plan)."""
+    snapshot = await graph.aget_state(config)
+    planned = bool(snapshot.values.get("plan_version"))
+    await graph.aupdate_state(config, {"stop": CLEARED},
+                              as_node="decomposer" if planned else "calibrate")
 
 
 async def pending_interrupts(graph: Any, config: RunnableConfig) -> list[dict[str, Any]]:

@@ -110,7 +110,8 @@ def _context(
     return RunContext(
         run_id=run_id, goal=original.goal, store=store,
         models=ModelClient(default=original.model, roles=dict(settings.get("roles") or {}),
-                           aliases=dict(settings.get("aliases") or {})),
+                           aliases=dict(settings.get("aliases") or {}),
+                           efforts=dict(settings.get("reasoning_efforts") or {})),
         tools=tools, workspace=Path(original.workspace),
         budget=Budget.model_validate(settings.get("budget") or {}), mode="replay",
         journal=None if life.kind == "start" else Journal.for_run(store, run_id),

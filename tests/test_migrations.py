@@ -12,7 +12,7 @@ from agentkit.store.migrations import MIGRATIONS
 
 NAMES = [
     "0001_initial", "0002_context_memory", "0003_request_deltas", "0004_tsvector_search",
-    "0006_per_run_numbers",
+    "0005_run_agent", "0006_per_run_numbers",
 ]
 
 
@@ -57,7 +57,7 @@ def test_a_database_with_numbered_migrations_is_upgraded_in_place(tmp_path: Path
     again = Store(str(path))
     assert again.get_run(run_id).goal == "kept"
     applied = dict(_rows(path, "SELECT name, applied_at FROM agentkit_migrations"))
-    # 1..3 are adopted with the times they were applied, not run again; 0004 and 0006 are new.
+    # 1..3 are adopted with the times they were applied, not run again; 0004 on are new.
     assert {k: v for k, v in applied.items() if k not in NAMES[3:]} == {
         "0001_initial": 1000.0, "0002_context_memory": 2000.0, "0003_request_deltas": 3000.0}
     assert set(applied) == set(NAMES)

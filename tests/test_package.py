@@ -16,6 +16,7 @@ def test_public_api_is_exactly_this() -> None:
     assert sorted(agentkit.__all__) == sorted(
         [
             "Agent",
+            "AgentFileError",
             "AgentkitError",
             "Budget",
             "BudgetExceeded",

@@ -83,3 +83,11 @@ def test_every_command_in_the_readme_exists() -> None:
             command, "--help"]
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, (command, sub, result.output)
+
+
+def test_the_readme_agent_file_is_the_example_one() -> None:
+    import yaml
+
+    [block] = re.findall(r"```yaml\n(agentkit_agent: .*?)```", README, flags=re.S)
+    shipped = Path(__file__).resolve().parent.parent / "examples" / "agent.yaml"
+    assert yaml.safe_load(block) == yaml.safe_load(shipped.read_text())

@@ -100,12 +100,14 @@ class ModelClient:
         default: the LiteLLM model string used for every role without its own.
         roles: per-role model strings, e.g. `{"summarizer": "openai/gpt-4.1-mini"}`.
         aliases: tier names such as `fast` and `strong` mapped to model strings.
+        efforts: a reasoning effort per tier name, given to every call on that tier.
         hooks: what the run does around each call (serve from the record, check, record).
     """
 
     default: str
     roles: Mapping[str, str] = field(default_factory=dict)
     aliases: Mapping[str, str] = field(default_factory=dict)
+    efforts: Mapping[str, str] = field(default_factory=dict)
     hooks: CallHooks = field(default_factory=NoHooks)
 
     def with_hooks(self, hooks: CallHooks) -> ModelClient:
@@ -123,6 +125,8 @@ class ModelClient:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         model = self.model_for(request.role, request.model)
+        if request.model is not None and request.model in self.efforts:
+            request.reasoning_effort = self.efforts[request.model]
         if (served := self.hooks.serve(request, model)) is not None:
             return served
         left = self.hooks.check()

@@ -66,6 +66,10 @@ def _tsvector_search(conn: Connection, dialect: Dialect) -> None:
         _search.create_index(conn, "tsvector")
 
 
+def _run_agent(conn: Connection, dialect: Dialect) -> None:
+    tables.run_agents.create(conn, checkfirst=True)
+
+
 def _per_run_numbers(conn: Connection, dialect: Dialect) -> None:
     """Number summaries and masked outputs within their run.
 
@@ -87,6 +91,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0002_context_memory", apply=_context_memory),
     Migration(name="0003_request_deltas", apply=_request_deltas),
     Migration(name="0004_tsvector_search", apply=_tsvector_search),
+    Migration(name="0005_run_agent", apply=_run_agent),
     Migration(name="0006_per_run_numbers", apply=_per_run_numbers),
 )
 

@@ -19,6 +19,7 @@ from agentkit.store.records import (
     ModelCallRow,
     NewEvent,
     PlanVersion,
+    RunAgent,
     RunRow,
     SummaryRow,
     ToolCallRow,
@@ -53,6 +54,12 @@ class RunStore(Protocol):
     def get_run(self, run_id: str) -> RunRow: ...
 
     def list_runs(self, limit: int = 50) -> list[RunRow]: ...
+
+    def set_agent(
+        self, run_id: str, spec: dict[str, Any], tools: dict[str, dict[str, str]]
+    ) -> None: ...
+
+    def get_agent(self, run_id: str) -> RunAgent | None: ...
 
     def run(self, run_id: str) -> RunRecord: ...
 

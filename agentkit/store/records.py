@@ -143,6 +143,22 @@ class MemoryHit:
     at: float
 
 
+@dataclass(kw_only=True, frozen=True)
+class RunAgent:
+    """The agent a run was made with: its resolved agent file and a fingerprint of each tool.
+
+    Attributes:
+        spec: the agent file's content with paths made absolute; secrets appear only as the
+            `${VAR}` names they were written with, never as their values.
+        tools: per tool name, `{"source": ..., "digest": ...}` (the digest of its schema).
+    """
+
+    run_id: str
+    spec: dict[str, Any]
+    tools: dict[str, dict[str, str]]
+    updated_at: float
+
+
 # An event to append in the same transaction as another record: (kind, data, subtask_id).
 NewEvent = tuple[str, dict[str, Any], str | None]
 

@@ -27,6 +27,7 @@ from agentkit.store.records import (
     ModelCallRow,
     NewEvent,
     PlanVersion,
+    RunAgent,
     RunRow,
     SummaryRow,
     ToolCallRow,
@@ -38,6 +39,7 @@ from agentkit.store.tables import (
     masked_outputs,
     model_calls,
     plan_versions,
+    run_agents,
     runs,
     subtasks,
     summaries,
@@ -182,6 +184,29 @@ class Store:
                 select(runs).order_by(runs.c.created_at.desc()).limit(limit)
             ).mappings().all()
         return [RunRow(**dict(r, settings=json.loads(r["settings"]))) for r in rows]
+
+    def set_agent(
+        self, run_id: str, spec: dict[str, Any], tools: dict[str, dict[str, str]]
+    ) -> None:
+        """Record (or replace) the agent run `run_id` is made with."""
+        values = {"spec": _json(spec), "tools": _json(tools), "updated_at": time.time()}
+        with self._tx() as conn:
+            done = conn.execute(update(run_agents).where(run_agents.c.run_id == run_id)
+                                .values(**values))
+            if done.rowcount == 0:
+                conn.execute(insert(run_agents).values(run_id=run_id, **values))
+
+    def get_agent(self, run_id: str) -> RunAgent | None:
+        """The agent run `run_id` (its full id) was made with; None for a run made before
+        agentkit recorded agents."""
+        with self._tx() as conn:
+            row = conn.execute(
+                select(run_agents).where(run_agents.c.run_id == run_id)
+            ).mappings().first()
+        if row is None:
+            return None
+        return RunAgent(run_id=row["run_id"], spec=json.loads(row["spec"]),
+                        tools=json.loads(row["tools"]), updated_at=row["updated_at"])
 
     def run(self, run_id: str) -> RunRecord:
         """The records of run `run_id` (its full id) behind one object."""

@@ -50,6 +50,17 @@ runs = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# The resolved agent of a run (an agent file's content, secrets only as `${VAR}` names) and a
+# fingerprint of each of its tools, so resume, approve, replay and fork rebuild that very agent.
+run_agents = Table(
+    "run_agents",
+    metadata,
+    Column("run_id", String(40), ForeignKey("runs.id"), primary_key=True),
+    Column("spec", Text, nullable=False),
+    Column("tools", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
 plan_versions = Table(
     "plan_versions",
     metadata,
