@@ -22,7 +22,7 @@ from typing import Any
 from agentkit.agent_file import DEFAULT_TOOLS, AgentFile, HttpServer, StdioServer, Tier, is_factory
 from agentkit.errors import AgentFileError, UserError
 from agentkit.models.scripted import ScriptedBase
-from agentkit.plugins import load_tools
+from agentkit.plugins import import_file, load_tools
 from agentkit.tools import Toolset
 
 __all__ = [
@@ -115,19 +115,7 @@ def _import_file(path: Path) -> Any:
     name = f"agentkit_model_factory_{path.stem}_{digest}"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise AgentFileError(f"model factory file {str(path)!r} cannot be imported")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as e:
-        del sys.modules[name]
-        raise AgentFileError(
-            f"importing model factory file {str(path)!r} failed: {type(e).__name__}: {e}"
-        ) from e
-    return module
+    return import_file(path, name, what="model factory file", error=AgentFileError)
 
 
 def _server(server: StdioServer | HttpServer) -> Any:

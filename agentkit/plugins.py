@@ -35,7 +35,10 @@ ENTRY_POINT_GROUP = "agentkit.tools"
 # The distribution whose entry points are the built-in packs.
 DISTRIBUTION = "agentkit"
 
-__all__ = ["ENTRY_POINT_GROUP", "builtin_packs", "installed_plugins", "load_tools", "packs_dir"]
+__all__ = [
+    "ENTRY_POINT_GROUP", "builtin_packs", "import_file", "installed_plugins", "load_tools",
+    "packs_dir",
+]
 
 
 def load_tools(reference: str | Path) -> Toolset:
@@ -168,24 +171,26 @@ def _as_toolset(value: Any, source: str) -> Toolset:
 
 def _load_file(path: Path, module_name: str | None, label: str | None) -> Toolset:
     name = module_name or f"agentkit_user_tools.{path.stem}_{abs(hash(str(path.resolve())))}"
-    module = sys.modules.get(name) or _import_file(path, name)
+    module = sys.modules.get(name) or import_file(path, name)
     found = [v for v in vars(module).values() if isinstance(v, Tool)]
     for each in found:
         each.source = f"{label or path}:{each.name}"
     return Toolset(found)
 
 
-def _import_file(path: Path, name: str) -> ModuleType:
+def import_file(
+    path: Path, name: str, *, what: str = "tools from", error: type[UserError] = UserError
+) -> ModuleType:
+    """Import the Python file `path` as module `name`; a failure is an `error` naming the file
+    (`what` says what was being imported: "importing {what} 'path' failed: ...")."""
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise UserError(f"cannot import tools from {str(path)!r}")
+        raise error(f"cannot import {what} {str(path)!r}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as e:
         del sys.modules[name]
-        raise UserError(
-            f"importing tools from {str(path)!r} failed: {type(e).__name__}: {e}"
-        ) from e
+        raise error(f"importing {what} {str(path)!r} failed: {type(e).__name__}: {e}") from e
     return module

@@ -206,15 +206,9 @@ def supports_reasoning(model: str) -> bool:
 def context_window(model: str) -> int | None:
     """The most input tokens `model` takes, or None when unknown (scripted models, or a model
     LiteLLM has no entry for). The offline providers are answered without importing LiteLLM."""
-    provider = model.split("/", 1)[0]
-    if provider == "local":
+    if model.split("/", 1)[0] == "local":
         return local.CONTEXT_WINDOW
-    if provider == "scripted":
-        return None
-    try:
-        info = litellm().get_model_info(model)
-    except Exception:  # LiteLLM raises for a model it cannot place: the window is unknown
-        return None
+    info = _model_info(model)
     window = info.get("max_input_tokens") or info.get("max_tokens")
     return int(window) if window else None
 
@@ -223,17 +217,21 @@ def context_window(model: str) -> int | None:
 def max_output_tokens(model: str) -> int | None:
     """The most tokens `model` writes in one answer, or None when unknown (scripted models, or a
     model LiteLLM has no entry for). The offline providers are answered without LiteLLM."""
-    provider = model.split("/", 1)[0]
-    if provider == "local":
+    if model.split("/", 1)[0] == "local":
         return local.CONTEXT_WINDOW
-    if provider == "scripted":
-        return None
-    try:
-        info = litellm().get_model_info(model)
-    except Exception:  # LiteLLM raises for a model it cannot place: the limit is unknown
-        return None
-    found = info.get("max_output_tokens")
+    found = _model_info(model).get("max_output_tokens")
     return int(found) if found else None
+
+
+@functools.cache
+def _model_info(model: str) -> dict[str, Any]:
+    """LiteLLM's entry for `model`; empty for scripted models and models it cannot place."""
+    if model.split("/", 1)[0] == "scripted":
+        return {}
+    try:
+        return dict(litellm().get_model_info(model))
+    except Exception:  # LiteLLM raises for a model it cannot place: its limits are unknown
+        return {}
 
 
 async def acompletion(
