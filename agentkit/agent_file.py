@@ -34,7 +34,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -48,6 +47,7 @@ from agentkit.errors import AgentFileError
 from agentkit.models import DEFAULT_MODEL
 from agentkit.schema import Budget, Role
 from agentkit.tools import DEFAULT_TIMEOUT
+from agentkit.yaml_files import load_yaml, read_text
 
 FORMAT_VERSION = 1
 DEFAULT_TOOLS = ["files", "shell", "python"]
@@ -195,23 +195,14 @@ def load(path: str | Path) -> AgentFile:
     """Read an agent file and make its paths absolute; a bad one raises `AgentFileError`
     naming the file, the field and the fix."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise AgentFileError(f"agent file {str(path)!r} cannot be read: {e.strerror}") from e
+    text = read_text(path, "agent file", AgentFileError,
+                     "an agent file is YAML or JSON (see examples/agent.yaml)")
     return resolve(parse(text, str(path)), path.resolve().parent)
 
 
 def parse(text: str, name: str) -> AgentFile:
     """The agent file `name` whose content is `text` (YAML, of which JSON is a subset)."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise AgentFileError(
-            f"agent file {name!r} is not valid YAML or JSON{where}: {getattr(e, 'problem', e)}"
-        ) from e
+    data = load_yaml(text, name, "agent file", AgentFileError, what="YAML or JSON")
     if data is None:
         data = {}
     if not isinstance(data, dict):

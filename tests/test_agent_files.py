@@ -162,3 +162,11 @@ needs_approval: [demo_add]
     assert {"read_file", "demo_add", "demo_notes_lookup"} <= set(rows)
     assert rows["demo_add"]["signature"] == "demo_add(a: integer, b: integer)"
     assert "mcp stdio" in rows["demo_add"]["source"]
+
+
+def test_a_binary_agent_file_is_named_not_a_traceback(tmp_path: Path) -> None:
+    binary = tmp_path / "agent.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    done = CliRunner().invoke(app, ["agents", "check", str(binary)])
+    assert done.exit_code == 2
+    assert "is not UTF-8 text (byte 0 is 0x89); an agent file is YAML or JSON" in done.output

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agentkit.errors import PlanFileError
 from agentkit.schema import Plan
+from agentkit.yaml_files import load_yaml, read_text
 
 FORMAT_VERSION = 1
 
@@ -62,25 +63,9 @@ def export(plan: Plan, goal: str | None, path: Path) -> None:
 def load(path: str | Path) -> tuple[Plan, str | None]:
     """Read a plan file; a bad one raises `PlanFileError` naming the file, the place and the fix."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise PlanFileError(f"plan file {str(path)!r} cannot be read: {e.strerror}") from e
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise PlanFileError(
-            f"plan file {str(path)!r} is not UTF-8 text (byte {e.start} is {raw[e.start]:#04x}); "
-            "a plan file is YAML, as `agentkit plans export` writes it"
-        ) from e
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PlanFileError(
-            f"plan file {str(path)!r} is not valid YAML{where}: {getattr(e, 'problem', e)}"
-        ) from e
+    text = read_text(path, "plan file", PlanFileError,
+                     "a plan file is YAML, as `agentkit plans export` writes it")
+    data = load_yaml(text, str(path), "plan file", PlanFileError)
     if not isinstance(data, dict):
         raise PlanFileError(
             f"plan file {str(path)!r} must be a mapping with 'strategy' and 'steps'; "
