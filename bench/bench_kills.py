@@ -107,7 +107,8 @@ def trial(seed: int, folder: Path, kill_choices: tuple[int, ...] = (1, 2),
     rng = random.Random(seed)
     db, log = folder / "runs.db", folder / "effects.log"
     kills = rng.choice(kill_choices)
-    outcome: dict[str, Any] = {"seed": seed, "kills": 0, "resumes": 0, "errors": []}
+    outcome: dict[str, Any] = {"seed": seed, "kills": 0, "cut_off": 0, "resumes": 0,
+                               "errors": []}
     run_id: str | None = None
     for attempt in range(kills + 3):
         ids = _run_ids(db)
@@ -117,7 +118,10 @@ def trial(seed: int, folder: Path, kill_choices: tuple[int, ...] = (1, 2),
         proc = _start("resume" if run_id else "run", db, log, run_id)
         outcome["resumes"] += run_id is not None
         if attempt < kills:
-            outcome["kills"] += _kill_at_random(proc, db, log, rng, latest) == "killed"
+            killed = _kill_at_random(proc, db, log, rng, latest) == "killed"
+            outcome["kills"] += killed
+            ids = _run_ids(db)  # did the kill leave a recorded run unfinished?
+            outcome["cut_off"] += killed and bool(ids) and _status(db, ids[0]) == "running"
             continue
         result = _finish(proc)
         if result["status"] in ("hung", "error"):

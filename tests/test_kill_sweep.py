@@ -14,4 +14,7 @@ def test_runs_killed_at_random_points_finish_with_each_side_effect_once() -> Non
     assert total["repeated_side_effects"] == 0
     assert total["lost_side_effects"] == 0
     assert total["stuck_runs"] == 0 and total["worker_errors"] == 0
-    assert all(o["resumes"] >= 1 for o in result["outcomes"] if o["kills"])
+    # A kill that left the run unfinished is followed by a resume (a kill can also land just
+    # after the run recorded its end: then there is nothing to resume).
+    assert any(o["cut_off"] for o in result["outcomes"])
+    assert all(o["resumes"] >= 1 for o in result["outcomes"] if o["cut_off"])
