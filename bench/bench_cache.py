@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from agentkit import Agent, Budget, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall, tool
-from agentkit.context import Summary, cache_share
-from agentkit.store import Store
+from agentkit.context import Summary, cache_share, prompt_cache
+from agentkit.context._cache import prompt_tokens, shared_prefix_tokens
+from agentkit.store import ModelCallRow, Store
 
 SIZES = {"smoke": (2, 30), "full": (2, 120)}  # plan steps, read calls per step
 MAX_PROMPT_TOKENS = 8000
@@ -77,7 +78,21 @@ async def one_run(steps: int, calls: int, folder: Path, *, compaction: bool) -> 
     compactions = [e for e in store.get_events(result.run_id) if e.kind == "context_compacted"]
     executor = [c for c in store.get_model_calls(result.run_id) if c.role == "executor"]
     return {"status": result.status, "executor_calls": len(executor),
-            "compactions": len(compactions), **found.as_dict()}
+            "compactions": len(compactions), "prefix_breaks": _breaks(executor),
+            "executor_cache_share": round(prompt_cache(executor).cache_share, 4),
+            **found.as_dict()}
+
+
+def _breaks(executor: list[ModelCallRow]) -> int:
+    """Executor calls that do not repeat the whole previous prompt of their subtask."""
+    last: dict[str | None, dict[str, Any]] = {}
+    breaks = 0
+    for call in executor:
+        before = last.get(call.subtask_id)
+        if before is not None:
+            breaks += shared_prefix_tokens(before, call.request) < prompt_tokens(before)
+        last[call.subtask_id] = call.request
+    return breaks
 
 
 async def _run(size: str) -> dict[str, Any]:
@@ -94,6 +109,10 @@ async def _run(size: str) -> dict[str, Any]:
         "targets": [
             {"what": "cache-eligible share, compaction on", "target": "≥ 85%",
              "measured": f"{on['cache_share']:.1%}", "met": on["cache_share"] >= 0.85},
+            {"what": "executor prompts append-only between compactions",
+             "target": "prefix breaks ≤ compactions",
+             "measured": f"{on['prefix_breaks']} breaks, {on['compactions']} compactions",
+             "met": on["prefix_breaks"] <= on["compactions"]},
         ],
         "notes": [
             "cache share = tokens of each call repeating the previous call's prefix (tools, then "
