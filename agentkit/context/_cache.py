@@ -54,7 +54,8 @@ def shared_prefix_tokens(previous: dict[str, Any] | None, request: dict[str, Any
     if previous is None or (previous.get("tools") or None) != (request.get("tools") or None):
         return 0
     shared = tokens.count_tools(request.get("tools"))
-    for before, message in zip(previous.get("messages") or [], request.get("messages") or []):
+    pairs = zip(previous.get("messages") or [], request.get("messages") or [], strict=False)
+    for before, message in pairs:
         if before != message:
             break
         shared += tokens.count_message(message)
