@@ -1,8 +1,8 @@
 """Prompt caching on a long run: the share of prompt tokens a provider's cache could reuse.
 
-A scripted run of two plan steps, each a long executor conversation of `CALLS` sequential `read`
-calls whose outputs are large (about 370 tokens), with `max_prompt_tokens` small enough that the
-context manager compacts every several steps (and, with the wider cap of the full size,
+A scripted run of two plan steps, each a long executor conversation of 120 (smoke: 30) sequential
+`read` calls whose outputs are large (about 370 tokens), with `max_prompt_tokens` small enough
+that the context manager compacts every several steps (and, with the wider cap of the full size,
 masking alone suffices). The cache-eligible share is
 `agentkit.context.cache_share`: for each model call, the tokens of the longest prefix (tool
 schemas, then whole messages) it shares with the previous call of the same subtask and role,
@@ -21,7 +21,6 @@ from typing import Any
 
 from agentkit import Agent, Budget, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall, tool
 from agentkit.context import Summary, cache_share, prompt_cache
-from agentkit.context._cache import prompt_tokens, shared_prefix_tokens
 from agentkit.store import ModelCallRow, Store
 
 SIZES = {"smoke": (2, 30), "full": (2, 120)}  # plan steps, read calls per step
@@ -88,13 +87,14 @@ async def one_run(steps: int, calls: int, folder: Path, *, cap: int | None) -> d
 
 def _breaks(executor: list[ModelCallRow]) -> int:
     """Executor calls that do not repeat the whole previous prompt of their subtask."""
-    last: dict[str | None, dict[str, Any]] = {}
+    last: dict[str | None, list[Any]] = {}
     breaks = 0
     for call in executor:
         before = last.get(call.subtask_id)
+        messages = call.request["messages"]
         if before is not None:
-            breaks += shared_prefix_tokens(before, call.request) < prompt_tokens(before)
-        last[call.subtask_id] = call.request
+            breaks += messages[: len(before)] != before
+        last[call.subtask_id] = messages
     return breaks
 
 
