@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from agentkit.context import cache_share
 from agentkit.planning import horizon
 from agentkit.planning.horizon import ArchivedStep
 from agentkit.schema import Plan, RunResult
@@ -132,6 +133,7 @@ def run_details(store: Store, run_id: str) -> dict[str, Any]:
             for c in store.get_tool_calls(rid)
         ],
         "usage": store.usage(rid).model_dump(),
+        "prompt_cache": cache_share(store, rid).as_dict(),
     }
 
 
@@ -167,6 +169,8 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
         f"usage: {u['model_calls']} model calls, {u['tool_calls']} tool calls, "
         f"{u['prompt_tokens']}+{u['completion_tokens']} tokens, ${u['cost_usd']:.4f}"
     )
+    if (cache := d.get("prompt_cache")) is not None:
+        console.print(_cache_line(cache), highlight=False)
     if run["error"]:
         console.print(f"[red]error:[/] {escape(run['error'])}", highlight=False)
     console.print(Panel(Text(run["answer"] or "(no answer)"), title="answer"))
@@ -199,3 +203,12 @@ def _print_archived(console: Console, archived: list[ArchivedStep], shown: int =
 def _print_plan_text(console: Console, text: str) -> None:
     for line in text.splitlines():
         console.print(f"  {line}", highlight=False, markup=False)
+
+
+def _cache_line(cache: dict[str, Any]) -> str:
+    return (
+        f"prompt cache: {cache['cache_share']:.1%} of {cache['prompt_tokens']} prompt tokens "
+        f"repeat the previous call's prefix · compaction: {cache['compaction_calls']} "
+        f"summarizer calls, {cache['compaction_tokens']} tokens, "
+        f"{cache['compaction_share']:.1%} of all tokens"
+    )

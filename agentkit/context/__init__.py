@@ -9,6 +9,7 @@ and summaries merged when they grow.
 from __future__ import annotations
 
 from agentkit.context._accounting import TokenCounter
+from agentkit.context._cache import PromptCache, cache_share, prompt_cache
 from agentkit.context._manager import ContextManager, load_summaries
 from agentkit.context._pages import PAGE_CHARS, first_page
 from agentkit.context._recall import recall_text
@@ -19,11 +20,14 @@ __all__ = [
     "ContextManager",
     "ContextOverflow",
     "PAGE_CHARS",
+    "PromptCache",
     "FailedAttempt",
     "Fact",
     "Summary",
     "TokenCounter",
+    "cache_share",
     "first_page",
     "load_summaries",
+    "prompt_cache",
     "recall_text",
 ]
