@@ -29,7 +29,8 @@ MODEL = "local/smollm2"
 MAX_MODEL_CALLS = 8
 SEEDS = (1, 2, 3)
 PACKS = ("files", "shell", "python")
-SIZES = {"smoke": {"goals": 1, "seeds": (1,)}, "full": {"goals": None, "seeds": SEEDS}}
+SIZES: dict[str, dict[str, Any]] = {"smoke": {"goals": 1, "seeds": (1,)},
+                                    "full": {"goals": None, "seeds": SEEDS}}
 
 Check = Callable[[Path, str], bool]
 
@@ -198,8 +199,9 @@ def run(size: str = "full") -> dict[str, Any]:
         "target": f"≥ 8 of {len(GOALS)}", "measured": f"{total['good_goals']} of {len(goals)}",
         "met": total["good_goals"] >= 8}]
     result["notes"] = [
-        f"{total['successes']} of {total['runs']} runs succeeded; mean {total['mean_model_calls']:.1f} "
-        f"model calls and {total['mean_seconds']:.0f} s per run (budget {MAX_MODEL_CALLS} calls)."]
+        f"{total['successes']} of {total['runs']} runs succeeded; mean "
+        f"{total['mean_model_calls']:.1f} model calls and {total['mean_seconds']:.0f} s per run "
+        f"(budget {MAX_MODEL_CALLS} calls)."]
     return result
 
 
