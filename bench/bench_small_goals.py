@@ -118,7 +118,7 @@ def _trace(db: Path, run_id: str) -> dict[str, Any]:
     """What the records say the run did: plan step titles and tool calls."""
     from agentkit.store import Store
 
-    store = Store(db)
+    store = Store(str(db))
     plans = store.plan_versions(run_id)
     steps = [s.title for s in plans[0].plan.steps] if plans else []
     tools = [{"name": t.name, "arguments": t.arguments[:160], "status": t.status,
