@@ -125,8 +125,12 @@ def test_cli_rejects_an_unknown_benchmark(capsys: pytest.CaptureFixture[str]) ->
     assert "no-such-bench" in capsys.readouterr().err
 
 
-# bench_kills has its own smoke test with its assertions (tests/test_kill_sweep.py).
-@pytest.mark.parametrize("name", [n for n in discover() if n not in [*CORE, "bench_kills"]])
+# bench_kills and bench_small_goals have their own smoke tests with their assertions
+# (tests/test_kill_sweep.py, tests/test_small_goals.py).
+OWN_TESTS = ["bench_kills", "bench_small_goals"]
+
+
+@pytest.mark.parametrize("name", [n for n in discover() if n not in [*CORE, *OWN_TESTS]])
 def test_other_benchmarks_run_at_smoke_size(name: str) -> None:
     result = importlib.import_module(f"bench.{name}").run("smoke")
     assert result["name"] and result["title"] and result["rows"]

@@ -15,6 +15,7 @@ import copy
 import functools
 import importlib.util
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ DEFAULT_MAX_TOKENS = 384
 # Bounds added to any schema the grammar follows: without them the model repeats itself.
 MAX_STRING = 400
 MAX_ITEMS = 4
+# With AGENTKIT_LOCAL_SEED=N every call samples with seed N, at SEEDED_TEMPERATURE unless the
+# request sets a temperature; without it a call with no temperature is greedy (temperature 0).
+SEED_ENV = "AGENTKIT_LOCAL_SEED"
+SEEDED_TEMPERATURE = 0.5
 
 _lock = threading.Lock()
 
@@ -148,6 +153,22 @@ def _complete_sync(name: str, params: dict[str, Any]) -> dict[str, Any]:
             raise ModelError(f"local/{name}: {e}; shorten the prompt or budget") from e
 
 
+def sampling(temperature: float | None) -> dict[str, Any]:
+    """The temperature (and seed, from AGENTKIT_LOCAL_SEED) of one call."""
+    value = os.environ.get(SEED_ENV, "").strip()
+    if not value:
+        return {"temperature": 0.0 if temperature is None else temperature}
+    try:
+        seed = int(value)
+    except ValueError:
+        raise ModelConfigError(
+            f"{SEED_ENV}={value!r} is not an integer; set it to a seed such as 1, or unset it "
+            "for greedy decoding"
+        ) from None
+    return {"temperature": SEEDED_TEMPERATURE if temperature is None else temperature,
+            "seed": seed}
+
+
 async def complete(
     name: str,
     messages: list[dict[str, Any]],
@@ -161,7 +182,7 @@ async def complete(
     params: dict[str, Any] = {
         "messages": _plain_messages(messages, tools),
         "max_tokens": max_tokens or DEFAULT_MAX_TOKENS,
-        "temperature": 0.0 if temperature is None else temperature,
+        **sampling(temperature),
     }
     schema = tool_call_schema(tools) if tools else output_schema
     if schema is not None:
