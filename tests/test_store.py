@@ -19,6 +19,8 @@ from agentkit.store import (
     ToolCallRow,
 )
 
+pytestmark = pytest.mark.both_stores
+
 PLAN = Plan(strategy="write, then run", steps=[PlanStep(id="s1", title="Write hello.py")])
 
 

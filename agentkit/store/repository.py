@@ -7,6 +7,7 @@ import json
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -81,6 +82,9 @@ class Store:
         self.read_only = read_only
         self.engine = database.create_db_engine(
             self.dialect.read_only_url(self.url) if read_only else self.url, self.dialect)
+        # A store dropped without `close()` still gives its pooled connections back (PostgreSQL's
+        # driver warns about each connection left open when it is collected).
+        self._finalizer = weakref.finalize(self, self.engine.dispose)
         self._seq_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}  # the next event number per run, after the first
         # The last request per (run, subtask, role), so the next is stored as a delta.
@@ -124,6 +128,7 @@ class Store:
             raise StorageError(known[1] if known else f"database {self.url!r} failed: {e}") from e
 
     def close(self) -> None:
+        """Close the database connections; the store opens new ones if used again."""
         self.engine.dispose()
 
     def _lock_run(self, conn: Connection, run_id: str) -> None:
