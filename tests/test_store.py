@@ -112,6 +112,14 @@ def test_memory_comes_back_as_typed_hits(store: Store) -> None:
             ("fact", "river"), ("masked", str(masked)), ("summary", str(summary))}
 
 
+def test_each_variant_gets_a_new_database_of_its_family(store: Store, backend: str) -> None:
+    # The PostgreSQL variant is PostgreSQL (a fresh schema), not SQLite again.
+    assert store.dialect.name == backend
+    assert store.list_runs() == []
+    assert store.full_text and store.dialect.search == {"sqlite": "fts5",
+                                                        "postgresql": "tsvector"}[backend]
+
+
 def test_store_satisfies_the_run_store_protocol(store: Store) -> None:
     assert isinstance(store, RunStore)
     record = store.run("abc")
