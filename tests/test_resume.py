@@ -126,14 +126,14 @@ from agentkit import Agent, FunctionModel
 from tests import crash_points as cp
 script, tools = {"fan_out": (cp.fan_out, [cp.append_slow]),
                  "compaction": (cp.audit, [cp.read_record])}[sys.argv[3]]
-Agent(FunctionModel(script, name="crash-run"), tools=tools, db=sys.argv[1],
+Agent(FunctionModel(script, name=sys.argv[4]), tools=tools, db=sys.argv[1],
       workspace=sys.argv[2], max_prompt_tokens=2000).run_sync("crash test")
 """
 
 
 @pytest.mark.parametrize("point", ["fan_out", "compaction"])
 async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_result(
-    tmp_path: Path, new_db: Callable[[], str], point: str
+    tmp_path: Path, new_db: Callable[[], str], backend: str, point: str
 ) -> None:
     from tests import crash_points as cp
 
@@ -147,9 +147,11 @@ async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_re
     assert expected.status == "completed"
 
     db, workspace = new_db(), tmp_path / "ws"
+    # Named per variant: a live model from another variant may still hold a shared name.
+    name = f"crash-run-{backend}-{point}"
     workspace.mkdir()
     done = subprocess.run(
-        [sys.executable, "-c", CRASH_POINT_RUN, db, str(workspace), point], cwd=ROOT,
+        [sys.executable, "-c", CRASH_POINT_RUN, db, str(workspace), point, name], cwd=ROOT,
         capture_output=True, text=True,
         env={"AGENTKIT_ALLOW_MODEL_REQUESTS": "0", "PATH": "/usr/bin:/bin", "CRASH_AT": point},
     )
@@ -158,7 +160,7 @@ async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_re
     run_id = store.list_runs()[0].id
     calls_before = {c.id for c in store.get_tool_calls(run_id)}
 
-    model = FunctionModel(script, name="crash-run")  # the run's model, as a replay needs it
+    model = FunctionModel(script, name=name)  # the run's model, as a replay needs it
     result = await Agent(model, tools=tools, db=db, workspace=workspace,
                          max_prompt_tokens=2000).resume(run_id)
 
