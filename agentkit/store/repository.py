@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 import time
 import uuid
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import agentkit.store._search as _search
@@ -62,6 +63,12 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+def _dispose(engine: Engine, pid: int) -> None:
+    """Close `engine`'s pooled connections, when this is the process that opened them."""
+    if os.getpid() == pid:
+        engine.dispose()
+
+
 class Store:
     """The run database. Thread-safe; one instance may serve many concurrent runs."""
 
@@ -82,9 +89,11 @@ class Store:
         self.read_only = read_only
         self.engine = database.create_db_engine(
             self.dialect.read_only_url(self.url) if read_only else self.url, self.dialect)
-        # A store dropped without `close()` still gives its pooled connections back (PostgreSQL's
-        # driver warns about each connection left open when it is collected).
-        self._finalizer = weakref.finalize(self, self.engine.dispose)
+        # A PostgreSQL store dropped without `close()` still gives its pooled connections back
+        # (psycopg warns about each connection left open when it is collected). Not on SQLite:
+        # there, disposing at collection was seen to corrupt the file (tests/test_replay_kinds.py).
+        if self.dialect.name != "sqlite":
+            weakref.finalize(self, _dispose, self.engine, os.getpid())
         self._seq_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}  # the next event number per run, after the first
         # The last request per (run, subtask, role), so the next is stored as a delta.
