@@ -89,10 +89,8 @@ class Store:
         self.read_only = read_only
         self.engine = database.create_db_engine(
             self.dialect.read_only_url(self.url) if read_only else self.url, self.dialect)
-        # A PostgreSQL store dropped without `close()` still gives its pooled connections back
-        # (psycopg warns about each connection left open when it is collected). Not on SQLite:
-        # there, disposing at collection was seen to corrupt the file (tests/test_replay_kinds.py).
-        if self.dialect.name != "sqlite":
+        # Dropped without `close()`, the store gives its connections back where the dialect says.
+        if self.dialect.dispose_when_dropped:
             weakref.finalize(self, _dispose, self.engine, os.getpid())
         self._seq_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}  # the next event number per run, after the first
