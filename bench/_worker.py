@@ -62,7 +62,8 @@ async def overhead(task: dict[str, Any]) -> dict[str, Any]:
 async def concurrency(task: dict[str, Any]) -> dict[str, Any]:
     from bench.concurrency import measure
 
-    return await measure(task["runs"], steps=task["steps"], latency_s=task["latency_s"])
+    return await measure(task["runs"], steps=task["steps"], latency_s=task["latency_s"],
+                         db=task.get("db"))
 
 
 async def local_model(task: dict[str, Any]) -> dict[str, Any]:

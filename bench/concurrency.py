@@ -1,4 +1,4 @@
-"""Many runs at once: N concurrent `Agent.run`s against one SQLite database.
+"""Many runs at once: N concurrent `Agent.run`s against one database (SQLite, or a URL given).
 
 Each run plans two dependent steps, each step calls a tool `steps` times then finishes, and every
 model call sleeps `latency` (a simulated model). Checks that no record is lost: every run is
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -45,32 +44,35 @@ def _script(steps: int, latency_s: float) -> Any:
     return reply
 
 
-def _counts(db: Path) -> dict[str, dict[str, int]]:
-    with sqlite3.connect(db) as conn:
+def _counts(store: Any) -> dict[str, dict[str, int]]:
+    """Rows per run in each record table, counted in the database itself."""
+    with store.engine.connect() as conn:
         out: dict[str, dict[str, int]] = {}
         for table in ("model_calls", "tool_calls", "events"):
-            for run_id, count in conn.execute(
+            for run_id, count in conn.exec_driver_sql(
                 f"SELECT run_id, count(*) FROM {table} GROUP BY run_id"
             ):
                 out.setdefault(run_id, {})[table] = count
-        for run_id, status in conn.execute("SELECT id, status FROM runs"):
+        for run_id, status in conn.exec_driver_sql("SELECT id, status FROM runs"):
             out.setdefault(run_id, {})["completed"] = int(status == "completed")
     return out
 
 
-async def measure(runs: int, *, steps: int, latency_s: float) -> dict[str, Any]:
+async def measure(runs: int, *, steps: int, latency_s: float,
+                  db: str | None = None) -> dict[str, Any]:
+    """`runs` concurrent runs on `db` (a URL or path; a new SQLite file when None)."""
     from agentkit import Agent, Budget, FunctionModel, Tool
     from bench._frameworks import GOAL, add
 
     with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
-        db = Path(tmp) / "runs.db"
+        db = db or str(Path(tmp) / "runs.db")
         agent = Agent(FunctionModel(_script(steps, latency_s)), tools=[Tool(add)], db=db,
                       workspace=tmp, budget=Budget(max_model_calls=50, max_tool_calls=50))
         await agent.run(GOAL)  # warm-up: LiteLLM's import and first-call caches
         started = time.perf_counter()
         solo = await agent.run(GOAL)  # the reference: the same run, alone
         solo_wall = time.perf_counter() - started
-        expected = _counts(db)[solo.run_id]
+        expected = _counts(agent.store)[solo.run_id]
         gc.collect()
         base = rss_mib()
         reset_peak_rss()
@@ -78,12 +80,14 @@ async def measure(runs: int, *, steps: int, latency_s: float) -> dict[str, Any]:
         results = await asyncio.gather(*(agent.run(GOAL) for _ in range(runs)))
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu
         peak = peak_rss_mib()
-        counts = _counts(db)
+        counts = _counts(agent.store)
+        backend = agent.store.dialect.name
         agent.store.close()
     ids = [r.run_id for r in results]
     mismatched = [i for i in ids if counts.get(i) != expected]
     return {
-        "runs": runs, "steps_per_subtask": steps, "latency_ms": latency_s * 1000,
+        "runs": runs, "database": backend, "steps_per_subtask": steps,
+        "latency_ms": latency_s * 1000,
         "wall_s": wall, "cpu_s": cpu, "solo_wall_s": solo_wall,
         "runs_per_minute": runs / wall * 60, "solo_runs_per_minute": 60 / solo_wall,
         "rss_per_run_mib": max(0.0, peak - base) / runs, "peak_rss_mib": peak,
@@ -94,12 +98,14 @@ async def measure(runs: int, *, steps: int, latency_s: float) -> dict[str, Any]:
     }
 
 
-def run(size: str = "full") -> dict[str, Any]:
+def run(size: str = "full", db: str | None = None) -> dict[str, Any]:
+    """The benchmark at `size`, on `db` (a database URL) or on a new SQLite file per size."""
     spec = SIZES[size]
     rows = [run_worker({"task": "concurrency", "runs": n, "steps": spec["steps"],
-                        "latency_s": spec["latency_s"]}) for n in spec["runs"]]
+                        "latency_s": spec["latency_s"], "db": db}) for n in spec["runs"]]
+    where = "PostgreSQL" if rows[0]["database"] == "postgresql" else "one SQLite file"
     table = {
-        "title": f"Concurrent runs on one SQLite file ({spec['latency_s'] * 1000:g} ms simulated "
+        "title": f"Concurrent runs on {where} ({spec['latency_s'] * 1000:g} ms simulated "
                  f"model latency, 2 subtasks × {spec['steps']} tool calls per run)",
         "columns": ["concurrent runs", "wall s", "runs/minute", "one run alone, runs/minute",
                     "speedup", "CPU s", "RSS growth MiB per run", "records per run "

@@ -70,9 +70,11 @@ def test_overhead_runs_every_configuration(in_process: None) -> None:
     _check_rendering(result)
 
 
-def test_concurrency_loses_no_record(in_process: None) -> None:
-    result = importlib.import_module("bench.concurrency").run("smoke")
+@pytest.mark.both_stores
+def test_concurrency_loses_no_record(in_process: None, db: str, backend: str) -> None:
+    result = importlib.import_module("bench.concurrency").run("smoke", db=db)
     (row,) = result["rows"]
+    assert row["database"] == backend
     assert row["runs"] == row["runs_checked"] == 2
     assert row["statuses"] == ["completed"] and row["runs_with_lost_records"] == 0
     per_run = row["expected_per_run"]

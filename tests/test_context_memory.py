@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from agentkit import Agent, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall
 from tests import crash_points as cp
+
+pytestmark = pytest.mark.both_stores
 
 PLAN = Plan(strategy="read, then report", steps=[
     PlanStep(id="s1", title="Read the records", difficulty="hard"),

@@ -138,3 +138,16 @@ def test_many_processes_migrate_one_new_postgres_schema_at_once() -> None:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+def test_a_store_dropped_without_close_gives_its_connections_back() -> None:
+    import gc
+    import warnings
+
+    store = Store(URL)
+    store.list_runs()  # a pooled connection, checked in again
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        del store
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

@@ -16,6 +16,8 @@ from agentkit.store import Store
 from agentkit.store.journal import ReplayDivergence
 from tests.scripts import hello_agent, hello_primes
 
+pytestmark = pytest.mark.both_stores
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = "Create hello.py that prints the first 10 primes, then run it"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from agentkit import Agent, FunctionModel, UserError, load_tools
 from agentkit.cli import app
 from agentkit.store import Store
 from tests.scripts import hello_agent, hello_primes
+
+pytestmark = pytest.mark.both_stores
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL = "Create hello.py that prints the first 10 primes, then run it"
@@ -123,30 +126,32 @@ from agentkit import Agent, FunctionModel
 from tests import crash_points as cp
 script, tools = {"fan_out": (cp.fan_out, [cp.append_slow]),
                  "compaction": (cp.audit, [cp.read_record])}[sys.argv[3]]
-Agent(FunctionModel(script, name="crash-run"), tools=tools, db=sys.argv[1],
+Agent(FunctionModel(script, name=sys.argv[4]), tools=tools, db=sys.argv[1],
       workspace=sys.argv[2], max_prompt_tokens=2000).run_sync("crash test")
 """
 
 
 @pytest.mark.parametrize("point", ["fan_out", "compaction"])
 async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_result(
-    tmp_path: Path, point: str
+    tmp_path: Path, new_db: Callable[[], str], backend: str, point: str
 ) -> None:
     from tests import crash_points as cp
 
     script, tools = {"fan_out": (cp.fan_out, [cp.append_slow]),
                      "compaction": (cp.audit, [cp.read_record])}[point]
     # The same run without a crash, for comparison.
-    calm = tmp_path / "calm"
+    calm, calm_db = tmp_path / "calm", new_db()
     calm.mkdir()
-    expected = await Agent(FunctionModel(script), tools=tools, db=str(tmp_path / "calm.db"),
+    expected = await Agent(FunctionModel(script), tools=tools, db=calm_db,
                            workspace=calm, max_prompt_tokens=2000).run("crash test")
     assert expected.status == "completed"
 
-    db, workspace = str(tmp_path / "runs.db"), tmp_path / "ws"
+    db, workspace = new_db(), tmp_path / "ws"
+    # Named per variant: a live model from another variant may still hold a shared name.
+    name = f"crash-run-{backend}-{point}"
     workspace.mkdir()
     done = subprocess.run(
-        [sys.executable, "-c", CRASH_POINT_RUN, db, str(workspace), point], cwd=ROOT,
+        [sys.executable, "-c", CRASH_POINT_RUN, db, str(workspace), point, name], cwd=ROOT,
         capture_output=True, text=True,
         env={"AGENTKIT_ALLOW_MODEL_REQUESTS": "0", "PATH": "/usr/bin:/bin", "CRASH_AT": point},
     )
@@ -155,14 +160,14 @@ async def test_a_run_killed_mid_fan_out_or_mid_compaction_resumes_to_the_same_re
     run_id = store.list_runs()[0].id
     calls_before = {c.id for c in store.get_tool_calls(run_id)}
 
-    model = FunctionModel(script, name="crash-run")  # the run's model, as a replay needs it
+    model = FunctionModel(script, name=name)  # the run's model, as a replay needs it
     result = await Agent(model, tools=tools, db=db, workspace=workspace,
                          max_prompt_tokens=2000).resume(run_id)
 
     assert result.status == "completed"
     assert result.answer == expected.answer
     names = [c.name for c in store.get_tool_calls(run_id)]
-    assert sorted(names) == sorted(c.name for c in Store(str(tmp_path / "calm.db"))
+    assert sorted(names) == sorted(c.name for c in Store(calm_db)
                                    .get_tool_calls(expected.run_id))
     new_calls = [c for c in store.get_tool_calls(run_id) if c.id not in calls_before]
     if point == "fan_out":

@@ -19,6 +19,8 @@ from agentkit.store import (
     ToolCallRow,
 )
 
+pytestmark = pytest.mark.both_stores
+
 PLAN = Plan(strategy="write, then run", steps=[PlanStep(id="s1", title="Write hello.py")])
 
 
@@ -108,6 +110,14 @@ def test_memory_comes_back_as_typed_hits(store: Store) -> None:
         assert all(isinstance(h, MemoryHit) for h in hits)
         assert {(h.kind, h.ref) for h in hits} == {
             ("fact", "river"), ("masked", str(masked)), ("summary", str(summary))}
+
+
+def test_each_variant_gets_a_new_database_of_its_family(store: Store, backend: str) -> None:
+    # The PostgreSQL variant is PostgreSQL (a fresh schema), not SQLite again.
+    assert store.dialect.name == backend
+    assert store.list_runs() == []
+    assert store.full_text and store.dialect.search == {"sqlite": "fts5",
+                                                        "postgresql": "tsvector"}[backend]
 
 
 def test_store_satisfies_the_run_store_protocol(store: Store) -> None:

@@ -43,6 +43,9 @@ class Dialect:
     search: SearchKind
     # SELECT ... FOR UPDATE locks one row until commit (SQLite locks the whole file instead).
     row_locking: bool
+    # A store collected without `close()` closes its pooled connections (psycopg warns about
+    # each one left open). Not SQLite: disposing there at collection corrupted a file in tests.
+    dispose_when_dropped: bool = False
     engine_options: Mapping[str, Any] = field(default_factory=dict)
     on_connect: Callable[[Any, Any], None] | None = None  # run on every new DBAPI connection
     # Before the engine is made: create what the database needs; OSError when it cannot.
@@ -87,6 +90,7 @@ POSTGRESQL = Dialect(
     driver="psycopg",
     search="tsvector",
     row_locking=True,
+    dispose_when_dropped=True,
     engine_options={"pool_pre_ping": True},
     checkpointer=_postgresql.open_checkpointer,
     lock_schema=_postgresql.lock_schema,

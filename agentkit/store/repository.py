@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, CursorResult, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import agentkit.store._search as _search
@@ -61,6 +63,12 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+def _dispose(engine: Engine, pid: int) -> None:
+    """Close `engine`'s pooled connections, when this is the process that opened them."""
+    if os.getpid() == pid:
+        engine.dispose()
+
+
 class Store:
     """The run database. Thread-safe; one instance may serve many concurrent runs."""
 
@@ -81,6 +89,9 @@ class Store:
         self.read_only = read_only
         self.engine = database.create_db_engine(
             self.dialect.read_only_url(self.url) if read_only else self.url, self.dialect)
+        # Dropped without `close()`, the store gives its connections back where the dialect says.
+        if self.dialect.dispose_when_dropped:
+            weakref.finalize(self, _dispose, self.engine, os.getpid())
         self._seq_lock = threading.Lock()
         self._next_seq: dict[str, int] = {}  # the next event number per run, after the first
         # The last request per (run, subtask, role), so the next is stored as a delta.
@@ -124,6 +135,7 @@ class Store:
             raise StorageError(known[1] if known else f"database {self.url!r} failed: {e}") from e
 
     def close(self) -> None:
+        """Close the database connections; the store opens new ones if used again."""
         self.engine.dispose()
 
     def _lock_run(self, conn: Connection, run_id: str) -> None:
