@@ -45,15 +45,16 @@ def render(store: Store, run_id: str) -> str:
     """The report of `run_id` as one HTML document."""
     run = store.get_run(run_id)
     calls, tools = store.get_model_calls(run.id), store.get_tool_calls(run.id)
+    subtasks = store.get_subtasks(run.id)
     # The clock starts at the first model call (not at process start-up) and ends at the last
     # record, so the charts show the work.
     start = min((_began(c) for c in calls), default=run.created_at)
     end = max([start, *(c.created_at for c in calls), *(t.created_at for t in tools)])
     sections = [
         _outcome(store, run_id),
-        _plans(store.plan_versions(run.id), store.get_subtasks(run.id)),
-        _timeline(store, run.id, calls, tools, start, end - start),
-        _subtasks(store, run.id, tools),
+        _plans(store.plan_versions(run.id), subtasks),
+        _timeline(subtasks, calls, tools, start, end - start),
+        _subtasks(subtasks, tools),
         _usage(calls, start, end - start),
         _compaction(store, run.id),
     ]
@@ -117,7 +118,7 @@ def _plans(versions: list[PlanVersion], subtasks: list[Subtask]) -> str:
     return "".join(parts) + "</section>"
 
 
-def _timeline(store: Store, run_id: str, calls: list[ModelCallRow], tools: list[ToolCallRow],
+def _timeline(subtasks: list[Subtask], calls: list[ModelCallRow], tools: list[ToolCallRow],
               start: float, total: float) -> str:
     spans: dict[str, list[float]] = defaultdict(list)
     for call in calls:
@@ -127,17 +128,17 @@ def _timeline(store: Store, run_id: str, calls: list[ModelCallRow], tools: list[
         if tool.subtask_id:
             spans[tool.subtask_id].append(tool.created_at - start)
     bars = [Bar(label=f"{s.id} {s.title}", status=s.status, start=min(spans[s.id]),
-                end=max(spans[s.id])) for s in store.get_subtasks(run_id) if spans.get(s.id)]
+                end=max(spans[s.id])) for s in subtasks if spans.get(s.id)]
     return ('<section id="timeline"><h2>Subtasks over time</h2>'
             f"{timeline(bars, total)}</section>")
 
 
-def _subtasks(store: Store, run_id: str, tools: list[ToolCallRow]) -> str:
+def _subtasks(subtasks: list[Subtask], tools: list[ToolCallRow]) -> str:
     by_subtask: dict[str | None, list[ToolCallRow]] = defaultdict(list)
     for tool in tools:
         by_subtask[tool.subtask_id].append(tool)
     parts = ['<section id="subtasks"><h2>Subtasks and tool calls</h2>']
-    for s in store.get_subtasks(run_id):
+    for s in subtasks:
         rows = "".join(
             f'<tr class="tool-call"><td>{escape(t.name)}</td><td class="status s-'
             f'{escape(t.status)}">{escape(t.status)}</td><td>{_text(t.arguments)}</td>'

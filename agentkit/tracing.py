@@ -95,7 +95,7 @@ def traced_node(name: str, node: F) -> F:
             found["agentkit.plan_version"] = state.get("plan_version")
         return found
 
-    if _is_async(node):
+    if inspect.iscoroutinefunction(node):
         @functools.wraps(node)
         async def run_async(state: Any, *args: Any, **kwargs: Any) -> Any:
             with span(f"agentkit.node {name}", attributes(state)):
@@ -152,10 +152,6 @@ def _provider_for(exporter_name: str) -> Any:
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
-
-
-def _is_async(function: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(function)
 
 
 def _clean(attributes: dict[str, Any]) -> dict[str, Any]:

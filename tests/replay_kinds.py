@@ -20,20 +20,11 @@ from agentkit import (
     ToolCall,
     load_tools,
 )
+from tests.scripts import subtask_title, tool_results
 
 TOOLS = Path(__file__).with_name("replay_tools.py")
 KINDS = ("compacted", "forked", "approved", "parallel", "killed")
 RECORDS = 8
-
-
-def _title(request: ModelRequest) -> str:
-    found = re.search(r"Your subtask \((t\d+)\): (.*)", request.messages[1]["content"])
-    assert found, "an executor prompt names its subtask"
-    return found.group(2)
-
-
-def _results(request: ModelRequest) -> list[str]:
-    return [m["content"] for m in request.messages if m["role"] == "tool"]
 
 
 def compacted(request: ModelRequest) -> object:
@@ -73,7 +64,7 @@ def forking(succeed: bool) -> FunctionModel:
             return TWO_STEPS
         if request.role == "finalizer":
             return "both read" if succeed else "second failed"
-        title, results = _title(request), _results(request)
+        title, results = subtask_title(request), tool_results(request)
         if not results:
             return ToolCall(name="read_record", arguments={"n": int(title[-1])})
         if title.endswith("2") and not succeed:
@@ -88,7 +79,7 @@ def approving(request: ModelRequest) -> object:
         return Plan(strategy="deploy", steps=[PlanStep(id="s1", title="Deploy the site")])
     if request.role == "finalizer":
         return request.last_user_text.rsplit("Deploy the site: ", 1)[-1]
-    results = _results(request)
+    results = tool_results(request)
     if not results:
         return [ToolCall(name="deploy", arguments={"target": "staging"}, id="c1"),
                 ToolCall(name="deploy", arguments={"target": "production"}, id="c2")]
@@ -114,7 +105,7 @@ async def parallel(request: ModelRequest) -> object:
     if request.role == "thinker":
         await asyncio.sleep(0.01 * (len(request.messages[-1]["content"]) % 3))
         return "Answer: 42"
-    title, results = _title(request), _results(request)
+    title, results = subtask_title(request), tool_results(request)
     if title == "Think hard":
         if not results:
             return ToolCall(name="think_parallel", arguments={"question": "6 x 7?", "n": 3})
@@ -130,7 +121,7 @@ def killing(request: ModelRequest) -> object:
         return Plan(strategy="append", steps=[PlanStep(id="s1", title="Append the entry")])
     if request.role == "finalizer":
         return request.last_user_text.rsplit("Append the entry: ", 1)[-1]
-    results = _results(request)
+    results = tool_results(request)
     if not results:
         return ToolCall(name="append_entry", arguments={"text": "entry"})
     return ToolCall(name="finish", arguments={"result": results[-1][:60]})
@@ -148,7 +139,7 @@ def thinking_killed(request: ModelRequest) -> object:
         return Reply(text="Answer: 42", completion_tokens=40_000)
     if request.role == "finalizer":
         return "stopped"
-    if not _results(request):
+    if not tool_results(request):
         return [ToolCall(name="think_parallel", arguments={"question": "6 x 7?", "n": 2}),
                 ToolCall(name="append_entry", arguments={"text": "entry"})]
     return ToolCall(name="finish", arguments={"result": "appended"})
