@@ -55,6 +55,13 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+# The inserts made at every step, built once: `insert(table).values(...)` builds and keys a new
+# statement per call, which cost several times the database's own work per record.
+_INSERT_EVENT = insert(events)
+_INSERT_MODEL_CALL = insert(model_calls)
+_INSERT_TOOL_CALL = insert(tool_calls)
+
+
 def _inserted_id(result: CursorResult[Any]) -> int:
     """The integer primary key of the row a single-row INSERT just wrote."""
     key = result.inserted_primary_key
@@ -327,10 +334,11 @@ class Store:
                         value = write(conn)
                         if event is not None:
                             kind, data, subtask_id = event
-                            conn.execute(insert(events).values(
-                                run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
-                                data=_json(data), created_at=time.time(),
-                            ))
+                            conn.execute(_INSERT_EVENT, {
+                                "run_id": run_id, "seq": seq, "kind": kind,
+                                "subtask_id": subtask_id, "data": _json(data),
+                                "created_at": time.time(),
+                            })
                 except IntegrityError:
                     if attempt == 0:
                         continue  # the cached number was taken: read the log's end again
@@ -369,15 +377,15 @@ class Store:
             if len(messages) >= len(before) and messages[: len(before)] == before:
                 prefix_id, prefix_len = previous[0], len(before)
                 request = {**request, "messages": messages[prefix_len:]}
-        row = insert(model_calls).values(
-            run_id=run_id, subtask_id=subtask_id, role=role, model=model,
-            request=_json(request), response=None if response is None else _json(response),
-            error=error, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-            cost_usd=cost_usd, latency_ms=latency_ms, created_at=time.time(),
-            prefix_id=prefix_id, prefix_len=prefix_len,
-        )
+        row = {
+            "run_id": run_id, "subtask_id": subtask_id, "role": role, "model": model,
+            "request": _json(request), "response": None if response is None else _json(response),
+            "error": error, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "cost_usd": cost_usd, "latency_ms": latency_ms, "created_at": time.time(),
+            "prefix_id": prefix_id, "prefix_len": prefix_len,
+        }
         call_id, _ = self._with_event(
-            run_id, event, lambda conn: _inserted_id(conn.execute(row))
+            run_id, event, lambda conn: _inserted_id(conn.execute(_INSERT_MODEL_CALL, row))
         )
         self._last_request[chain] = (call_id, messages)
         return call_id
@@ -411,12 +419,14 @@ class Store:
         event: NewEvent | None = None,
     ) -> int:
         """Record a tool call (and, in the same transaction, its event)."""
-        row = insert(tool_calls).values(
-            run_id=run_id, subtask_id=subtask_id, call_id=call_id, name=name,
-            arguments=arguments, result=result, status=status, latency_ms=latency_ms,
-            created_at=time.time(),
-        )
-        return self._with_event(run_id, event, lambda conn: _inserted_id(conn.execute(row)))[0]
+        row = {
+            "run_id": run_id, "subtask_id": subtask_id, "call_id": call_id, "name": name,
+            "arguments": arguments, "result": result, "status": status,
+            "latency_ms": latency_ms, "created_at": time.time(),
+        }
+        return self._with_event(
+            run_id, event, lambda conn: _inserted_id(conn.execute(_INSERT_TOOL_CALL, row))
+        )[0]
 
     def get_tool_calls(self, run_id: str) -> list[ToolCallRow]:
         """A run's finished tool calls in order."""
