@@ -1,0 +1,132 @@
+"""Facts carried in code: checked against what the summarizer read, kept verbatim, shown bounded.
+
+A summarizer (a model) proposes facts; code decides what is kept. A value is accepted only when
+it appears in the turns it was taken from (ignoring case, spaces and punctuation), so a garbled
+value never replaces a good one. Accepted values go to the facts table and stay there, verbatim,
+until a newer value of the same key supersedes them — merges of summaries never see or touch
+them. A known key whose subject comes up again in summarized turns without a value the summary
+could confirm is marked doubtful: it may have changed, so it is not shown as current.
+
+The prompt's facts block is chosen from the table by relevance (the key's words in the newest
+turns and in the task) and recency, within a token budget; it is rebuilt only when compaction
+runs, so the prompt stays append-only between compactions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from agentkit.context._summary import Fact
+from agentkit.store import FactRow
+from agentkit.tokens import count_message
+
+Message = dict[str, Any]
+MARKER = "[context facts"
+_HEADER = re.compile(r"^\[context facts\b")
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str) -> set[str]:
+    """The distinct words of `text`, lowercased."""
+    return {w.lower() for w in _WORD.findall(text)}
+
+
+def _plain(text: str) -> str:
+    return "".join(_WORD.findall(text.lower()))
+
+
+@dataclass(kw_only=True, frozen=True)
+class Source:
+    """The turns a summary was written from, prepared for checking facts against them."""
+
+    plain: str
+    words: set[str]
+    where: str  # e.g. "messages 12-40 of t3"
+
+    @classmethod
+    def of(cls, text: str, where: str) -> Source:
+        return cls(plain=_plain(text), words=words(text), where=where)
+
+    def has_value(self, value: str) -> bool:
+        plain = _plain(value)
+        return bool(plain) and plain in self.plain
+
+    def mentions(self, key: str) -> bool:
+        """Whether every word of `key` occurs in the turns (its subject came up)."""
+        needed = words(key)
+        return bool(needed) and needed <= self.words
+
+
+def check(facts: list[Fact], source: Source) -> tuple[list[Fact], list[Fact]]:
+    """(accepted, rejected): a fact is accepted when its value occurs in the source turns."""
+    accepted = [f for f in facts if source.has_value(f.value)]
+    rejected = [f for f in facts if not source.has_value(f.value)]
+    return accepted, rejected
+
+
+def doubts(known: list[FactRow], confirmed: set[str], source: Source) -> dict[str, str]:
+    """Known keys whose subject came up again in `source` without a confirmed value (and
+    without their stored value): their value may be out of date."""
+    return {
+        row.key: f"'{row.key}' came up again in {source.where} and its value there was not "
+                 f"confirmed; recall('{row.key}') for the newest mention"
+        for row in known
+        if row.key not in confirmed and source.mentions(row.key)
+        and not source.has_value(row.value)
+    }
+
+
+def mentioned(known: list[FactRow], source: Source) -> list[str]:
+    """Keys already known whose subject occurs in `source` (for the summarizer to reuse)."""
+    return [row.key for row in known if source.mentions(row.key)]
+
+
+def choose(
+    rows: list[FactRow], *, recent: set[str], task: set[str], budget_tokens: int
+) -> list[FactRow]:
+    """The facts for the prompt's block: the most relevant first (key words in the newest turns,
+    then in the task), newest among equals, as many as fit in `budget_tokens`; shown oldest
+    first (by when their value was learned)."""
+
+    def rank(row: FactRow) -> tuple[int, int, int]:
+        key = words(row.key)
+        return (-len(key & recent), -len(key & task), -row.seq)
+
+    chosen: list[FactRow] = []
+    used = 0
+    for row in sorted(rows, key=rank):
+        tokens = count_message({"role": "user", "content": line(row)})
+        if used + tokens > budget_tokens:
+            continue
+        chosen.append(row)
+        used += tokens
+    return sorted(chosen, key=lambda r: r.seq)
+
+
+def line(row: FactRow) -> str:
+    if row.doubt is None:
+        return f"- {row.key} = {row.value}"
+    return f"- {row.key}: was {row.value} (may be out of date: {row.doubt})"
+
+
+def block(chosen: list[FactRow], total: int) -> Message | None:
+    """The facts block message, or None with no facts."""
+    if not chosen:
+        return None
+    hidden = total - len(chosen)
+    more = (f"; {hidden} older or less relevant fact(s) not shown: recall(subject) finds them"
+            if hidden else "")
+    return {
+        "role": "user",
+        "content": f"{MARKER}: {len(chosen)} of {total}{more}]\n"
+                   "Facts learned so far, exact; each value is the latest known and supersedes "
+                   "any earlier value above:\n" + "\n".join(line(r) for r in chosen),
+    }
+
+
+def is_block(message: Message) -> bool:
+    content = message.get("content")
+    return message.get("role") == "user" and isinstance(content, str) and bool(
+        _HEADER.match(content))
