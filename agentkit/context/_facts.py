@@ -42,21 +42,21 @@ class Source:
     """The turns a summary was written from, prepared for checking facts against them."""
 
     plain: str
-    words: set[str]
     where: str  # e.g. "messages 12-40 of t3"
 
     @classmethod
     def of(cls, text: str, where: str) -> Source:
-        return cls(plain=_plain(text), words=words(text), where=where)
+        return cls(plain=_plain(text), where=where)
 
     def has_value(self, value: str) -> bool:
         plain = _plain(value)
         return bool(plain) and plain in self.plain
 
     def mentions(self, key: str) -> bool:
-        """Whether every word of `key` occurs in the turns (its subject came up)."""
-        needed = words(key)
-        return bool(needed) and needed <= self.words
+        """Whether `key` occurs in the turns as a phrase (ignoring case, spaces, punctuation):
+        its subject came up."""
+        plain = _plain(key)
+        return bool(plain) and plain in self.plain
 
 
 def check(facts: list[Fact], source: Source) -> tuple[list[Fact], list[Fact]]:
@@ -81,6 +81,23 @@ def doubts(known: list[FactRow], confirmed: set[str], source: Source) -> dict[st
 def mentioned(known: list[FactRow], source: Source) -> list[str]:
     """Keys already known whose subject occurs in `source` (for the summarizer to reuse)."""
     return [row.key for row in known if source.mentions(row.key)]
+
+
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
+_MAX_SENTENCES, _SENTENCE_CHARS = 4, 240
+
+
+def split_sentences(text: str) -> list[str]:
+    """`text` in sentences (a full stop inside a number or a name does not end one)."""
+    return [s.strip() for s in _BOUNDARY.split(text) if s.strip()]
+
+
+def sentences(text: str, keys: list[str]) -> list[str]:
+    """The sentences of `text` that mention one of `keys` as a phrase, verbatim (a few, cut)."""
+    wanted = [_plain(k) for k in keys if _plain(k)]
+    found = [s[:_SENTENCE_CHARS] for s in split_sentences(text)
+             if any(w in _plain(s) for w in wanted)]
+    return found[:_MAX_SENTENCES]
 
 
 def choose(

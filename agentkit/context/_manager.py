@@ -148,6 +148,8 @@ class ContextManager:
             if self._fits(layout, job):
                 break
             await tier(layout, job)
+        if job.tiers:  # facts may have been learned or doubted: the block is rebuilt, only now
+            self._refresh_facts(layout, job)
         after = self._size(layout.messages(), job)
         self._emitter().emit(
             "context_compacted",
@@ -202,6 +204,7 @@ class ContextManager:
         result is never masked (it is what the executor asked to see again)."""
         size = self._size(layout.messages(), job)
         masked = 0
+        known = self.store.get_fact_rows(self.run_id)
         for group in layout.groups[: max(len(layout.groups) - keep, 0)]:
             for i, message in enumerate(group):
                 if size <= job.target:
@@ -217,11 +220,25 @@ class ContextManager:
                     self.run_id, subtask_id=job.subtask_id,
                     call_id=str(message.get("tool_call_id", "")), name=name, content=content,
                 )
-                group[i] = {**message, "content": msgs.stub(masked_id, name, tokens, content)}
+                group[i] = {**message, "content": self._stub(masked_id, name, tokens, content,
+                                                             known)}
                 size -= tokens - self.counter.count([group[i]])
                 masked += 1
         if masked:
             job.tiers.append(f"{tier}:{masked}")
+
+    def _stub(self, masked_id: int, name: str, tokens: int, content: str,
+              known: list[FactRow]) -> str:
+        """The stub of a masked output. It keeps, verbatim, the sentences that mention a known
+        fact (a value that changed must not hide behind a stub while the facts block shows the
+        old one), and those facts are doubted until a summary confirms their new value."""
+        source = facts.Source.of(content, f"output #m{masked_id}")
+        about = facts.mentioned(known, source)
+        doubted = facts.doubts(known, set(), source)
+        if doubted:
+            self.store.doubt_facts(self.run_id, doubted)
+        return msgs.stub(masked_id, name, tokens, content,
+                         kept=facts.sentences(content, about))
 
     # tier b: summarizing turns --------------------------------------------------------------
 
@@ -254,7 +271,7 @@ class ContextManager:
                                     merged=[], before=before)
             layout.summaries.append(message)
         job.tiers.append(f"{tier}:{len(old)}")
-        self._refresh_facts(layout, job)
+        self._refresh_facts(layout, job)  # before merging: its size counts toward the target
         await self._merge(layout, job)  # tier c also runs when the summaries themselves grow
 
     def _summarizer_cap(self, job_threshold: int) -> int:

@@ -13,6 +13,7 @@ A group moves as a whole, so a tool call is never separated from its result.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,11 +91,15 @@ def masked_id(message: Message) -> int | None:
     return None if found is None else int(found[1])
 
 
-def stub(masked: int, name: str, tokens: int, content: str) -> str:
+def stub(
+    masked: int, name: str, tokens: int, content: str, *, kept: Sequence[str] = ()
+) -> str:
+    """A masked output's stub: its id, size and first words, and `kept` lines verbatim."""
     preview = " ".join(content.split())[:60]
+    lines = "".join(f"\n  kept: {line}" for line in kept)
     return (
         f"[output masked #m{masked}: {name}, {tokens} tokens; recall(\"m{masked}\") shows it "
-        f"in full] {preview}..."
+        f"in full] {preview}...{lines}"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from agentkit.context._facts import split_sentences
 from agentkit.context._pages import page, page_query
 from agentkit.store import FactRow, MemoryHit, RunStore
 
@@ -82,6 +83,10 @@ def _render(hit: MemoryHit, words: list[str], facts: dict[str, FactRow]) -> str:
 
 
 def _snippet(text: str, words: list[str]) -> str:
-    lines = [line for line in text.splitlines() if any(w in line.lower() for w in words)]
+    """The sentences with the most of the query's words, in text order."""
+    parts = split_sentences(text)
+    scores = [len(set(words) & _words(part)) for part in parts]
+    best = max(scores, default=0)
+    lines = [p for p, n in zip(parts, scores, strict=True) if best and n == best]
     chosen = lines[:_SNIPPET_LINES] or [text[:_LINE_CHARS]]
     return "\n".join(f"  {line.strip()[:_LINE_CHARS]}" for line in chosen)
