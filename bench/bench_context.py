@@ -1,7 +1,7 @@
 """Context management on a long run with a lossy summarizer: retention, stale values, tokens.
 
-A scripted executor makes 300 (smoke: 60) sequential `inspect` calls, one per model turn, in one
-plan step; each output is about 500 tokens of log prose around one sentence that sets a value,
+A scripted executor makes 300 (smoke: 60) sequential `inspect` calls, one per model turn, over
+two plan steps; each output is about 500 tokens of log prose around one sentence that sets a value,
 "unit F188 pressure is now 4512 kPa" (key `unit F188 pressure`). 40 units × 2 attributes: the
 first 80 outputs introduce every key, later ones update random keys, so most keys change
 several times and only the latest value is right.
@@ -123,6 +123,7 @@ def _garble(value: str, rng: random.Random) -> str:
 # grading ------------------------------------------------------------------------------------
 
 _BLOCK_LINE = re.compile(r"^- (unit F\d+ (?:pressure|firmware)) = (.+)$", re.MULTILINE)
+_DOUBTED_LINE = re.compile(r"^- (unit F\d+ (?:pressure|firmware)): was ", re.MULTILINE)
 
 
 def presented(messages: list[Message]) -> dict[str, str]:
@@ -133,11 +134,14 @@ def presented(messages: list[Message]) -> dict[str, str]:
         text = str(message.get("content") or "")
         if text.startswith("[output masked"):  # only the lines a stub keeps verbatim
             text = "\n".join(line for line in text.splitlines() if line.startswith("  kept: "))
-        spots = [(m.start(), f"unit {m[1]} {m[2]}", m[3]) for m in SENTENCE.finditer(text)]
-        spots += [(m.start(), m[1], m[2]) for m in _BLOCK_LINE.finditer(text)]
+        spots: list[tuple[int, str, str | None]] = [
+            (m.start(), f"unit {m[1]} {m[2]}", m[3]) for m in SENTENCE.finditer(text)]
+        spots += [(m.start(), m[1], None if " [unconfirmed:" in m[2] else m[2])
+                  for m in _BLOCK_LINE.finditer(text)]
+        spots += [(m.start(), m[1], None) for m in _DOUBTED_LINE.finditer(text)]
         for _, key, value in sorted(spots):
-            found[key] = value
-    return found
+            found[key] = value  # a later "may be out of date" line withdraws an earlier value
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def recalled(answer: str, key: str) -> str | None:
@@ -177,22 +181,27 @@ async def agentkit_run(w: World, lossy: Lossy, folder: Path) -> dict[str, Any]:
         """Read inspection log `n`."""
         return outputs[n - 1]
 
+    half = len(outputs) // 2
+
     def reply(request: ModelRequest) -> object:
         if request.role == "strategist":
             return Plan(strategy="read every log in order", steps=[PlanStep(
-                id="s1", title="Read the inspection logs", expected_calls=len(outputs),
-                instructions=f"Call inspect for n = 1 … {len(outputs)}, then finish with the "
-                             "latest value of every unit's pressure and firmware.")])
+                id=f"s{n}", title=f"Read inspection logs {lo} to {hi}", expected_calls=half,
+                depends_on=[f"s{n - 1}"] if n > 1 else [],
+                instructions=f"Call inspect for n = {lo} … {hi}, then finish with the latest "
+                             "value of every unit's pressure and firmware.")
+                for n, lo, hi in ((1, 1, half), (2, half + 1, len(outputs)))])
         if request.role == "summarizer":
             return lossy.summarizer(request)
         if request.role == "finalizer":
             return "done"
+        lo, hi = map(int, re.findall(r"n = (\d+) … (\d+)", request.messages[1]["content"])[0])
         # The newest call's argument says how far it got (the newest turns stay verbatim).
         calls = [json.loads(c["function"]["arguments"])["n"] for m in request.messages
                  for c in m.get("tool_calls") or [] if c["function"]["name"] == "inspect"]
-        last = max(calls, default=0)
-        if last >= len(outputs):
-            return ToolCall(name="finish", arguments={"result": "all logs read"})
+        last = max(calls, default=lo - 1)
+        if last >= hi:
+            return ToolCall(name="finish", arguments={"result": f"logs {lo} to {hi} read"})
         return ToolCall(name="inspect", arguments={"n": last + 1})
 
     db = folder / f"context-{lossy.d}-{lossy.g}.db"
@@ -207,10 +216,9 @@ async def agentkit_run(w: World, lossy: Lossy, folder: Path) -> dict[str, Any]:
     executor = [c for c in calls if c.role == "executor"]
     final = executor[-1].request["messages"]
     shown = presented(final)
-    doubted = {k for k in w.truth if re.search(rf"^- {re.escape(k)}: was ", json.dumps(final))}
     reach = dict(shown)
     for key in w.truth:
-        if shown.get(key) is None or key in doubted:
+        if shown.get(key) is None:
             subject = key.rsplit(" ", 1)[0]  # "unit F188"
             value = recalled(recall_text(store, result.run_id, subject, limit=8), key)
             if value is not None:

@@ -34,7 +34,9 @@ def words(text: str) -> set[str]:
 
 
 def _plain(text: str) -> str:
-    return "".join(_WORD.findall(text.lower()))
+    """`text` as its lowercased words between spaces, so a phrase matches whole words only."""
+    found = _WORD.findall(text.lower())
+    return f" {' '.join(found)} " if found else ""
 
 
 @dataclass(kw_only=True, frozen=True)

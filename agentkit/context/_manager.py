@@ -170,6 +170,24 @@ class ContextManager:
             )
         return layout.messages()
 
+    async def settle(
+        self, messages: list[Message], *, budget_tokens: int | None = None,
+        model: str | None = None, subtask_id: str | None = None,
+    ) -> None:
+        """At the end of a subtask whose prompt was compacted: summarize the turns compaction
+        has not yet, so the facts they hold reach the facts table (and the next subtasks), and
+        keep their outputs for `recall`. A subtask never compacted is left as it is."""
+        layout = msgs.split(messages)
+        compacted = layout.summaries or layout.facts or any(
+            msgs.masked_id(m) is not None for g in layout.groups for m in g)
+        name = self.client.model_for("executor", model)
+        basis = self._basis(budget_tokens, name)
+        if not compacted or basis is None or not layout.groups:
+            return
+        job = _Job(subtask_id=subtask_id, tools=None, model=name, basis=basis,
+                   threshold=int(basis * self.trigger), target=int(basis * self.target))
+        await self._summarize(layout, job, keep=0, tier="settle", merge=False)
+
     async def recall(self, query: str) -> str:
         """The `recall` tool's answer for `query` (see `agentkit.context.recall_text`)."""
         from agentkit.context._recall import recall_text
@@ -247,9 +265,11 @@ class ContextManager:
         await self._summarize(layout, job, keep=1, tier="summarize_recent")
 
     async def _summarize(
-        self, layout: msgs.Layout, job: _Job, *, keep: int | None = None, tier: str = "summarize"
+        self, layout: msgs.Layout, job: _Job, *, keep: int | None = None,
+        tier: str = "summarize", merge: bool = True,
     ) -> None:
-        old = layout.groups[: max(len(layout.groups) - (keep or self.keep_recent), 0)]
+        keep = self.keep_recent if keep is None else keep
+        old = layout.groups[: max(len(layout.groups) - keep, 0)]
         if not old:
             return
         task = "\n".join(str(m.get("content") or "") for m in layout.pinned)[:_TASK_CHARS]
@@ -271,8 +291,9 @@ class ContextManager:
                                     merged=[], before=before)
             layout.summaries.append(message)
         job.tiers.append(f"{tier}:{len(old)}")
-        self._refresh_facts(layout, job)  # before merging: its size counts toward the target
-        await self._merge(layout, job)  # tier c also runs when the summaries themselves grow
+        if merge:
+            self._refresh_facts(layout, job)  # before merging: its size counts toward the target
+            await self._merge(layout, job)  # tier c also runs when the summaries themselves grow
 
     def _summarizer_cap(self, job_threshold: int) -> int:
         """The largest summarizer prompt: `summarizer_max_prompt_tokens`, else the executor's
