@@ -136,7 +136,7 @@ def presented(messages: list[Message]) -> dict[str, str]:
             text = "\n".join(line for line in text.splitlines() if line.startswith("  kept: "))
         spots: list[tuple[int, str, str | None]] = [
             (m.start(), f"unit {m[1]} {m[2]}", m[3]) for m in SENTENCE.finditer(text)]
-        spots += [(m.start(), m[1], None if " [unconfirmed:" in m[2] else m[2])
+        spots += [(m.start(), m[1], None if " [unconfirmed" in m[2] else m[2])
                   for m in _BLOCK_LINE.finditer(text)]
         spots += [(m.start(), m[1], None) for m in _DOUBTED_LINE.finditer(text)]
         for _, key, value in sorted(spots):
@@ -206,7 +206,7 @@ async def agentkit_run(w: World, lossy: Lossy, folder: Path) -> dict[str, Any]:
 
     db = folder / f"context-{lossy.d}-{lossy.g}.db"
     big = 100_000_000
-    budget = Budget(max_model_calls=len(outputs) + 50, max_tokens=None, max_tool_calls=None,
+    budget = Budget(max_model_calls=3 * len(outputs) + 50, max_tokens=None, max_tool_calls=None,
                     subtask_tokens=big, max_subtask_tokens=big, min_subtask_tokens=big)
     agent = Agent(FunctionModel(reply), tools=[inspect], db=db, workspace=folder, budget=budget,
                   max_prompt_tokens=CAP)

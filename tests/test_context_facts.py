@@ -109,13 +109,17 @@ async def test_a_newer_value_the_summarizer_drops_never_leaves_the_old_one_curre
 
     block = facts_block(last)
     assert "- unit F188 pressure = 4512 kPa" not in block  # never shown as current
-    assert "- unit F188 pressure: was 4512 kPa (may be out of date" in block
-    assert "7001 kPa" not in json.dumps(last), "the new value must have left the prompt"
+    # Marked as possibly out of date, with the newer mention quoted verbatim from its source.
+    assert re.search(r"^- unit F188 pressure: was 4512 kPa, may be out of date; newer mention "
+                     r"in [^«]+«Inspection note: unit F188 pressure is now 7001 kPa\.»$",
+                     block, re.MULTILINE), block
+    tools = [m["content"] for m in last if m["role"] == "tool"]
+    assert not any("7001 kPa" in t for t in tools), "the new value must have left the turns"
     # One recall by the subject's name brings the newest value, newest output first.
     answer = recall_text(context.store, context.run_id, "unit F188")
     assert "fact (may be out of date" in answer and "7001 kPa" in answer
     assert context.store.get_facts(context.run_id)["unit F188 pressure"].startswith(
-        "4512 kPa [unconfirmed:")
+        "4512 kPa [unconfirmed]")
 
 
 async def test_a_garbled_value_is_not_kept(db: str) -> None:

@@ -43,12 +43,13 @@ def _plain(text: str) -> str:
 class Source:
     """The turns a summary was written from, prepared for checking facts against them."""
 
+    text: str
     plain: str
     where: str  # e.g. "messages 12-40 of t3"
 
     @classmethod
     def of(cls, text: str, where: str) -> Source:
-        return cls(plain=_plain(text), where=where)
+        return cls(text=text, plain=_plain(text), where=where)
 
     def has_value(self, value: str) -> bool:
         plain = _plain(value)
@@ -70,14 +71,19 @@ def check(facts: list[Fact], source: Source) -> tuple[list[Fact], list[Fact]]:
 
 def doubts(known: list[FactRow], confirmed: set[str], source: Source) -> dict[str, str]:
     """Known keys whose subject came up again in `source` without a confirmed value (and
-    without their stored value): their value may be out of date."""
-    return {
-        row.key: f"'{row.key}' came up again in {source.where} and its value there was not "
-                 f"confirmed; recall('{row.key}') for the newest mention"
-        for row in known
-        if row.key not in confirmed and source.mentions(row.key)
-        and not source.has_value(row.value)
-    }
+    without their stored value): their value may be out of date. The reason quotes, verbatim,
+    the last sentences of the source that mention the key (the newest evidence, not a model's
+    reading of it)."""
+    found = {}
+    for row in known:
+        if row.key in confirmed or not source.mentions(row.key) or source.has_value(row.value):
+            continue
+        quoted = " / ".join(sentences(source.text, [row.key])[-_QUOTED:])
+        found[row.key] = f"in {source.where}: «{quoted}»"
+    return found
+
+
+_QUOTED = 2
 
 
 def mentioned(known: list[FactRow], source: Source) -> list[str]:
@@ -103,19 +109,25 @@ def sentences(text: str, keys: list[str]) -> list[str]:
 
 
 def choose(
-    rows: list[FactRow], *, recent: set[str], task: set[str], budget_tokens: int
+    rows: list[FactRow], *, recent: set[str], pinned: str, budget_tokens: int
 ) -> list[FactRow]:
-    """The facts for the prompt's block: the most relevant first (key words in the newest turns,
-    then in the task), newest among equals, as many as fit in `budget_tokens`; shown oldest
-    first (by when their value was learned)."""
+    """The facts for the prompt's block, as many as fit in `budget_tokens`, shown oldest first
+    (by when their value was learned). A fact the pinned messages already state, as it is, is
+    left out; one they state otherwise (an older value, in the ledger) comes first, so it is
+    superseded; then the most relevant (key words in the newest turns, then in the task), the
+    newest among equals."""
+    task = words(pinned)
+    stated = _plain(pinned)
 
-    def rank(row: FactRow) -> tuple[int, int, int]:
+    def rank(row: FactRow) -> tuple[int, int, int, int]:
         key = words(row.key)
-        return (-len(key & recent), -len(key & task), -row.seq)
+        return (-(_plain(row.key) in stated), -len(key & recent), -len(key & task), -row.seq)
 
     chosen: list[FactRow] = []
     used = 0
     for row in sorted(rows, key=rank):
+        if row.doubt is None and _plain(line(row)) in stated:
+            continue
         tokens = count_message({"role": "user", "content": line(row)})
         if used + tokens > budget_tokens:
             continue
@@ -127,7 +139,7 @@ def choose(
 def line(row: FactRow) -> str:
     if row.doubt is None:
         return f"- {row.key} = {row.value}"
-    return f"- {row.key}: was {row.value} (may be out of date: {row.doubt})"
+    return f"- {row.key}: was {row.value}, may be out of date; newer mention {row.doubt}"
 
 
 def block(chosen: list[FactRow], total: int) -> Message | None:

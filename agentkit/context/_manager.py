@@ -86,7 +86,7 @@ class ContextManager:
     target: float = 0.5
     keep_recent: int = 2
     summary_share: float = 0.25
-    facts_share: float = 0.15
+    facts_share: float = 0.2
     mask_min_tokens: int = 60
     max_prompt_tokens: int | None = None
     summarizer_max_prompt_tokens: int | None = None
@@ -366,8 +366,8 @@ class ContextManager:
         """Rebuild the prompt's facts block from the facts table (only when compaction runs)."""
         rows = self.store.get_fact_rows(self.run_id)
         recent = facts.words(json.dumps(layout.groups[-self.keep_recent:]))
-        task = facts.words("\n".join(str(m.get("content") or "") for m in layout.pinned))
-        chosen = facts.choose(rows, recent=recent, task=task,
+        pinned = "\n".join(str(m.get("content") or "") for m in layout.pinned)
+        chosen = facts.choose(rows, recent=recent, pinned=pinned,
                               budget_tokens=int(job.basis * self.facts_share))
         message = facts.block(chosen, len(rows))
         layout.facts = [] if message is None else [message]

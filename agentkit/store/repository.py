@@ -566,11 +566,10 @@ class Store:
         return [FactRow(**dict(r, seq=r["seq"] or 0)) for r in rows]
 
     def get_facts(self, run_id: str) -> dict[str, str]:
-        """Latest values by key (sorted by key); a doubted value carries its doubt in brackets,
-        so it is never read as current."""
+        """Latest values by key (sorted by key); a doubted value is marked `[unconfirmed]`, so
+        it is never read as current (`get_fact_rows` has the reason)."""
         rows = sorted(self.get_fact_rows(run_id), key=lambda r: r.key)
-        return {r.key: r.value if r.doubt is None else f"{r.value} [unconfirmed: {r.doubt}]"
-                for r in rows}
+        return {r.key: r.value if r.doubt is None else f"{r.value} [unconfirmed]" for r in rows}
 
     def search_memory(
         self, run_id: str, query: str, *, limit: int = 5, full_text: bool | None = None
