@@ -228,6 +228,9 @@ async def agentkit_run(w: World, lossy: Lossy, folder: Path) -> dict[str, Any]:
     return {
         "status": result.status, "executor_calls": len(executor),
         **_scores(shown, reach, w),
+        # keys the final prompt marks as possibly out of date (quoting their newer mention)
+        "doubted_in_prompt": len(_DOUBTED_LINE.findall(
+            "\n".join(str(m.get("content") or "") for m in final))),
         "prompt_tokens": cache.prompt_tokens,
         "compaction_calls": cache.compaction_calls,
         "compaction_share": round(cache.compaction_share, 4),
@@ -303,7 +306,7 @@ def baseline(name: str, w: World, lossy: Lossy) -> dict[str, Any]:
             body = body + _pair(i, output)
     shown = presented(prompt)
     return {"status": "simulated", "executor_calls": len(w.outputs) + 1, **_scores(shown, shown, w),
-            "prompt_tokens": total + extraction, "compaction_calls": 0,
+            "doubted_in_prompt": 0, "prompt_tokens": total + extraction, "compaction_calls": 0,
             "compaction_share": round(extraction / (total + extraction), 4),
             "max_executor_prompt": peak, "max_summarizer_prompt": 0, "cache_share": None,
             "compactions": None, "newest_result_masked": 0}

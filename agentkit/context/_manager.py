@@ -35,8 +35,9 @@ from agentkit.store import FactRow, RunStore
 from agentkit.tokens import count_text
 
 Message = msgs.Message
-# The task text shown to the summarizer is cut here: it only needs to know what the work is for.
-_TASK_CHARS = 4000
+# The task text shown to the summarizer is cut to its start (the goal) and its end (the subtask):
+# it only needs to know what the work is for, and it is paid for in every summarizer call.
+_TASK_HEAD, _TASK_TAIL = 500, 1000
 # Room kept in a summarizer prompt for its framing and the known keys; and the smallest chunk.
 _PROMPT_SLACK = 400
 _MIN_CHUNK_TOKENS = 500
@@ -272,7 +273,7 @@ class ContextManager:
         old = layout.groups[: max(len(layout.groups) - keep, 0)]
         if not old:
             return
-        task = "\n".join(str(m.get("content") or "") for m in layout.pinned)[:_TASK_CHARS]
+        task = _task(layout.pinned)
         for chunk, texts in self._chunks(old, task, job):
             first = layout.first_body
             last = first + sum(len(g) for g in chunk) - 1
@@ -430,6 +431,13 @@ class ContextManager:
             model=self.client.model_for("summarizer"), data=summary.model_dump_json(), text=text,
         )
         return msgs.summary_message(summary_id, *span, text)
+
+
+def _task(pinned: list[Message]) -> str:
+    text = "\n".join(str(m.get("content") or "") for m in pinned)
+    if len(text) <= _TASK_HEAD + _TASK_TAIL:
+        return text
+    return f"{text[:_TASK_HEAD]}\n[…]\n{text[-_TASK_TAIL:]}"
 
 
 def load_summaries(store: RunStore, run_id: str, *, subtask_id: str | None = None) -> list[Summary]:
