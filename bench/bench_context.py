@@ -237,6 +237,7 @@ async def agentkit_run(w: World, lossy: Lossy, folder: Path) -> dict[str, Any]:
         "max_executor_prompt": max(_tokens(c) for c in executor),
         "max_summarizer_prompt": max((_tokens(c) for c in summarizer), default=0),
         "cache_share": round(cache.cache_share, 4),
+        "executor_cache_share": round(prompt_cache(executor).cache_share, 4),
         "compactions": sum(e.kind == "context_compacted" for e in store.get_events(result.run_id)),
         "newest_result_masked": sum(_newest_masked(c) for c in executor),
     }
@@ -309,6 +310,7 @@ def baseline(name: str, w: World, lossy: Lossy) -> dict[str, Any]:
             "doubted_in_prompt": 0, "prompt_tokens": total + extraction, "compaction_calls": 0,
             "compaction_share": round(extraction / (total + extraction), 4),
             "max_executor_prompt": peak, "max_summarizer_prompt": 0, "cache_share": None,
+            "executor_cache_share": None,
             "compactions": None, "newest_result_masked": 0}
 
 
