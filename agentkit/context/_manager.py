@@ -138,13 +138,18 @@ class ContextManager:
         if before <= job.threshold:
             return messages
         layout = msgs.split(messages)
-        # Hysteresis: once past the trigger, compact down to the target, well below it, so the
-        # next compaction is several steps away; the last-resort tiers run only while the prompt
-        # is still over the threshold.
-        for tier in (self._mask_old, self._summarize, self._merge):
-            await tier(layout, job)
-            if self._size(layout.messages(), job) <= job.target:
-                break
+        # Hysteresis: once past the trigger, compact down to well below it, so the next
+        # compaction is several steps away. Masking aims at the target; when it leaves the prompt
+        # at least halfway from the threshold down to the target, that is enough (it rewrites
+        # only the masked outputs, and a provider's cache keeps the prefix before them); else
+        # summarizing and merging bring it down to the target. The last-resort tiers run only
+        # while the prompt is still over the threshold.
+        await self._mask_old(layout, job)
+        if self._size(layout.messages(), job) > (job.target + job.threshold) // 2:
+            for tier in (self._summarize, self._merge):
+                await tier(layout, job)
+                if self._size(layout.messages(), job) <= job.target:
+                    break
         for tier in (self._mask_all, self._summarize_all):
             if self._fits(layout, job):
                 break
