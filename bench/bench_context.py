@@ -173,14 +173,8 @@ def grade(shown: dict[str, str], w: World) -> dict[str, float]:
 # agentkit -----------------------------------------------------------------------------------
 
 
-async def agentkit_run(w: World, lossy: Lossy, folder: Path) -> dict[str, Any]:
-    outputs = w.outputs
-
-    @tool
-    def inspect(n: int) -> str:
-        """Read inspection log `n`."""
-        return outputs[n - 1]
-
+def script(outputs: list[str], lossy: Lossy) -> FunctionModel:
+    """The scripted run: two plan steps of inspect calls, one per turn; the lossy summarizer."""
     half = len(outputs) // 2
 
     def reply(request: ModelRequest) -> object:
@@ -204,11 +198,22 @@ async def agentkit_run(w: World, lossy: Lossy, folder: Path) -> dict[str, Any]:
             return ToolCall(name="finish", arguments={"result": f"logs {lo} to {hi} read"})
         return ToolCall(name="inspect", arguments={"n": last + 1})
 
+    return FunctionModel(reply)
+
+
+async def agentkit_run(w: World, lossy: Lossy, folder: Path) -> dict[str, Any]:
+    outputs = w.outputs
+
+    @tool
+    def inspect(n: int) -> str:
+        """Read inspection log `n`."""
+        return outputs[n - 1]
+
     db = folder / f"context-{lossy.d}-{lossy.g}.db"
     big = 100_000_000
     budget = Budget(max_model_calls=3 * len(outputs) + 50, max_tokens=None, max_tool_calls=None,
                     subtask_tokens=big, max_subtask_tokens=big, min_subtask_tokens=big)
-    agent = Agent(FunctionModel(reply), tools=[inspect], db=db, workspace=folder, budget=budget,
+    agent = Agent(script(outputs, lossy), tools=[inspect], db=db, workspace=folder, budget=budget,
                   max_prompt_tokens=CAP)
     result = await agent.run("Report the latest pressure and firmware of every unit")
     store = Store(str(db))
