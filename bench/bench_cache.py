@@ -7,7 +7,8 @@ cache-eligible share is `agentkit.context.cache_share`: for each model call, the
 longest prefix (tool schemas, then whole messages) it shares with the previous call of the same
 subtask and role, over all prompt tokens, counted with tiktoken. The same run with compaction off
 (no prompt cap) gives the share an append-only prompt reaches; compaction's own tokens (summarizer
-calls) are reported as a share of all tokens. """
+calls) are reported as a share of all tokens.
+"""
 
 from __future__ import annotations
 
