@@ -128,8 +128,8 @@ def test_cli_rejects_an_unknown_benchmark(capsys: pytest.CaptureFixture[str]) ->
 
 
 # bench_kills and bench_small_goals have their own smoke tests with their assertions
-# (tests/test_kill_sweep.py, tests/test_small_goals.py).
-OWN_TESTS = ["bench_kills", "bench_small_goals"]
+# (tests/test_bench_context.py, tests/test_kill_sweep.py, tests/test_small_goals.py).
+OWN_TESTS = ["bench_context", "bench_kills", "bench_small_goals"]
 
 
 @pytest.mark.parametrize("name", [n for n in discover() if n not in [*CORE, *OWN_TESTS]])
