@@ -165,10 +165,13 @@ class Budget(BaseModel):
     subtask_tokens: int = Field(default=20_000, ge=100)
     min_subtask_tokens: int = Field(default=10_000, ge=100)
     max_subtask_tokens: int = Field(default=100_000, ge=100)
-    # A subtask estimated over its budget is split in two, recursively up to this depth.
+    # A subtask estimated over its budget is split: into the decomposer model's sub-steps, or
+    # (its answer unusable) in two, recursively up to this depth; 0 never splits.
     max_split_depth: int = Field(default=3, ge=0, le=6)
-    # Adjacent subtasks of a chain both estimated under this many tokens are merged (0: never).
-    merge_below_tokens: int = Field(default=1_500, ge=0)
+    # Adjacent subtasks of a chain whose own work at their step limit (the estimate without the
+    # context every turn re-reads) is under this many tokens are merged (0: never). The default
+    # merges trivial steps of up to two calls (1.4k-2.7k measured) and no easy step (4.1k+).
+    merge_below_tokens: int = Field(default=3_000, ge=0)
     max_revisions: int = Field(default=3, ge=0)
     stall_limit: int = Field(default=3, ge=1)
 

@@ -132,7 +132,7 @@ def windowed(windows: int, per_window: int) -> FunctionModel:
 async def test_a_run_extends_its_plan_past_the_step_cap(db: str, workspace: Path) -> None:
     model = windowed(windows=5, per_window=10)  # 50 steps; 4 extends, over max_revisions=3
     agent = Agent(model, tools=[work], db=db, workspace=workspace,
-                  budget=Budget(max_model_calls=400, max_tokens=None))
+                  budget=Budget(max_model_calls=400, max_tokens=None, merge_below_tokens=0))
     result = await agent.run(GOAL)
 
     assert result.status == "completed", result.error
