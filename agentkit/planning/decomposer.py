@@ -311,12 +311,9 @@ def over_budget(step: PlanStep, sizing: _Sizing) -> bool:
 
 def _pieces(step: PlanStep, sizing: _Sizing, subs: list[SubStep] | None) -> list[_Part]:
     whole = _whole(step, sizing)
-    if subs:
-        pieces = _model_pieces(whole, subs, sizing)
-    else:
-        pieces = _split(whole, sizing, depth=0)
+    pieces = _model_pieces(whole, subs, sizing) if subs else _split(whole, sizing, depth=0)
     for number, piece in enumerate(pieces, start=1):
-        if len(pieces) > 1 and subs is None:
+        if len(pieces) > 1 and not subs:
             piece.title = f"{step.title} (part {number}/{len(pieces)})"
         piece.part, piece.parts, piece.split = number, len(pieces), False
         piece.estimate = _estimate(piece, sizing.context)
