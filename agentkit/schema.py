@@ -170,7 +170,8 @@ class Budget(BaseModel):
     max_split_depth: int = Field(default=3, ge=0, le=6)
     # Adjacent subtasks of a chain whose own work at their step limit (the estimate without the
     # context every turn re-reads) is under this many tokens are merged (0: never). The default
-    # merges trivial steps of up to two calls (1.4k-2.7k measured) and no easy step (4.1k+).
+    # merges trivial one-call steps (1.4k-1.5k measured, bench_decompose) and no easy step
+    # (4.1k and more).
     merge_below_tokens: int = Field(default=3_000, ge=0)
     max_revisions: int = Field(default=3, ge=0)
     stall_limit: int = Field(default=3, ge=1)

@@ -276,3 +276,11 @@ def over_budget_with_defaults(step: PlanStep) -> bool:
     """Whether the mechanical decomposition splits `step` under the default budget."""
     plan = Plan(strategy="s", steps=[step.model_copy(update={"depends_on": []})])
     return len(decompose(plan, 1, budget=Budget(), existing=[])) > 1
+
+
+def test_the_default_budget_merges_trivial_one_call_steps_and_no_easy_ones() -> None:
+    merged = decompose(CHAIN, 1, budget=Budget(), existing=[])
+    assert [s.steps for s in merged] == [["a", "b"], ["c"], ["d"]]
+    easy = Plan(strategy="s", steps=[s.model_copy(update={"difficulty": "easy"})
+                                     for s in CHAIN.steps[:3]])
+    assert len(decompose(easy, 1, budget=Budget(), existing=[])) == 3
