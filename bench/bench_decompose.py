@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from agentkit import Budget, FunctionModel, ModelRequest, Plan, PlanStep, load_tools
+from agentkit import Budget, FunctionModel, Plan, PlanStep, load_tools
 from agentkit.models import ModelClient
 from agentkit.planning import decomposer
 from agentkit.planning.decomposer import StepSplit, SubStep
