@@ -149,7 +149,8 @@ async def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[
     ctx.records.save_subtasks(created)
     for split in splits:
         ctx.emit("step_split", {"step": split.step_id, "source": split.source,
-                                "reason": split.reason, "titles": list(split.titles)})
+                                "reason": split.reason, "titles": list(split.titles),
+                                "depth": split.depth, "sub_step": split.sub_step})
     for s in created:
         ctx.emit(
             "subtask", {"id": s.id, "step": s.step_id, "title": s.title,

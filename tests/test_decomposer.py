@@ -196,7 +196,7 @@ def _decomposing(split: object) -> FunctionModel:
 
     def reply(request: ModelRequest) -> object:
         if request.role == "decomposer":
-            return split
+            return split(request) if callable(split) else split
         return _executor_script(request) if request.role != "strategist" else LONG_PLAN
 
     return FunctionModel(reply)
@@ -284,3 +284,31 @@ def test_the_default_budget_merges_trivial_one_call_steps_and_no_easy_ones() -> 
     easy = Plan(strategy="s", steps=[s.model_copy(update={"difficulty": "easy"})
                                      for s in CHAIN.steps[:3]])
     assert len(decompose(easy, 1, budget=Budget(), existing=[])) == 3
+
+
+async def test_a_sub_step_still_over_budget_gets_a_sub_plan_of_its_own(
+    db: str, workspace: Path
+) -> None:
+    big = " ".join(f"Read module {i} and write down what it does." for i in range(12))
+    top = StepSplit(steps=[
+        SubStep(id="a", title="Document the modules", instructions=big),  # still too big
+        SubStep(id="b", title="Index the docs", depends_on=["a"], expected_calls=2)])
+    inner = StepSplit(steps=[
+        SubStep(id="x", title="Document modules 0-5", expected_calls=6),
+        SubStep(id="y", title="Document modules 6-11", expected_calls=6)])
+
+    def split(request: ModelRequest) -> object:
+        return inner if "The step to split (a)" in request.messages[1]["content"] else top
+
+    result = await Agent(_decomposing(split), db=db, workspace=workspace).run("Document")
+    assert result.status == "completed", result.error
+    parts = {s.title: s for s in result.subtasks if s.step_id == "s2"}
+    assert list(parts) == ["Document modules 0-5", "Document modules 6-11", "Index the docs"]
+    x, y, b = parts.values()
+    assert x.depends_on == [next(s.id for s in result.subtasks if s.step_id == "s1")]
+    # The sub-plan's last part completes it; what needed the sub-step needs that part.
+    assert y.depends_on == [x.id] and b.depends_on == [y.id]
+    assert b.completes_step and (b.part, b.parts) == (3, 3)
+    recorded = [(e["depth"], e["sub_step"], e["source"])
+                for e in _subtask_events(db, result.run_id, "step_split")]
+    assert recorded == [(0, None, "model"), (1, "a", "model")]

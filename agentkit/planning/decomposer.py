@@ -11,10 +11,12 @@ A step estimated over its budget is split. `decompose_with_model` asks the model
 `decomposer`, structured output `StepSplit`) for coherent sub-steps with instructions, success
 criteria and dependencies among them; when that answer is unusable (invalid, empty, a single
 step, cut off) the mechanical fallback halves the step's instruction sentences (or, with one
-sentence, its turns), recursively up to `Budget.max_split_depth`. A part's step limit follows
-the work it holds (its expected calls and a closing turn), never below its level's; a step whose
-last attempt ran out of turns gets twice as many the next time. Whatever depended on the step
-depends on its last part, which depends on every other part.
+sentence, its turns), recursively up to `Budget.max_split_depth`. A sub-step still over budget
+gets a sub-plan of its own (the model is asked again, down to `Budget.max_split_depth` levels),
+inlined in its place; every split is recorded (`Split`, the `step_split` event). A part's step
+limit follows the work it holds (its expected calls and a closing turn), never below its
+level's; a step whose last attempt ran out of turns gets twice as many the next time. Whatever
+depended on the step depends on its last part, which waits for every part nothing else needs.
 
 Adjacent subtasks of a chain whose own work (the estimate without the fixed context) is under
 `Budget.merge_below_tokens` are merged into one while the whole fits its budget.
@@ -139,12 +141,15 @@ class StepSplit(BaseModel):
 
 @dataclass(kw_only=True, frozen=True)
 class Split:
-    """How one over-budget step was split: by the model, or by the fallback (and why)."""
+    """How one over-budget step (or, at `depth` > 0, one of its sub-steps, `sub_step`) was
+    split: by the model, or by the fallback (and why)."""
 
     step_id: str
     source: Literal["model", "fallback"]
     reason: str
     titles: tuple[str, ...] = ()
+    depth: int = 0
+    sub_step: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -495,23 +500,79 @@ async def decompose_with_model(
     """
     sizing = _sizing(plan, budget, existing, goal=goal, plan_context=None, ledger_text=None,
                      tools_tokens=tools_tokens)
+    refiner = _Refiner(client=client, sizing=sizing, goal=goal, plan=plan,
+                       tool_names=tool_names or [])
     done = _done_steps(existing)
     splits: dict[str, list[SubStep]] = {}
-    made: list[Split] = []
     for step in plan.steps:
         if step.id in done or not over_budget(step, sizing):
             continue
-        subs, reason = await _ask(client, step, sizing, goal=goal, plan=plan,
-                                  tool_names=tool_names or [])
-        if subs is None:
-            made.append(Split(step_id=step.id, source="fallback", reason=reason))
-            continue
-        splits[step.id] = subs
-        made.append(Split(step_id=step.id, source="model", reason=reason,
-                          titles=tuple(s.title for s in subs)))
+        subs = await refiner.refine(step, step, depth=0)
+        if subs is not None:
+            splits[step.id] = subs
     created = decompose(plan, version, budget=budget, existing=existing, goal=goal,
                         tools_tokens=tools_tokens, splits=splits)
-    return created, made
+    return created, refiner.made
+
+
+@dataclass(kw_only=True)
+class _Refiner:
+    """Asks the model for sub-steps, and again for a sub-step still over budget (a sub-plan of
+    its own), down to `Budget.max_split_depth` levels; `made` records every split."""
+
+    client: ModelClient
+    sizing: _Sizing
+    goal: str
+    plan: Plan
+    tool_names: list[str]
+    made: list[Split] = field(default_factory=list)
+
+    async def refine(self, step: PlanStep, piece: PlanStep, *, depth: int) -> list[SubStep] | None:
+        """The sub-steps of `piece` (`step` itself, or one of its sub-steps at `depth` > 0),
+        flattened: a sub-step refined further is replaced by its own sub-steps."""
+        subs, reason = await _ask(self.client, piece, self.sizing, goal=self.goal,
+                                  plan=self.plan, tool_names=self.tool_names)
+        sub_step = piece.id if depth else None
+        if subs is None:
+            self.made.append(Split(step_id=step.id, source="fallback", reason=reason,
+                                   depth=depth, sub_step=sub_step))
+            return None
+        self.made.append(Split(step_id=step.id, source="model", reason=reason, depth=depth,
+                               sub_step=sub_step, titles=tuple(s.title for s in subs)))
+        if depth + 1 >= self.sizing.budget.max_split_depth:
+            return subs
+        flat: list[SubStep] = []
+        renamed: dict[str, str] = {}  # a refined sub-step → its last own sub-step
+        for sub in subs:
+            sub = sub.model_copy(update={"depends_on": [renamed.get(d, d)
+                                                        for d in sub.depends_on]})
+            as_step = PlanStep(id=sub.id, title=sub.title, instructions=sub.instructions,
+                               success_criteria=sub.success_criteria,
+                               difficulty=step.difficulty, expected_calls=sub.expected_calls)
+            children = (await self.refine(step, as_step, depth=depth + 1)
+                        if over_budget(as_step, self.sizing) else None)
+            if children is None:
+                flat.append(sub)
+                continue
+            inlined = _inline(sub, children)
+            renamed[sub.id] = inlined[-1].id
+            flat += inlined
+        return flat
+
+
+def _inline(parent: SubStep, children: list[SubStep]) -> list[SubStep]:
+    """`children` in place of `parent`: ids prefixed with its id, the first ones after what
+    it needed, the last one after every child nothing else needs (so it completes `parent`)."""
+    ids = {c.id: f"{parent.id}.{c.id}" for c in children}
+    needed = {d for c in children for d in c.depends_on}
+    out = []
+    for number, child in enumerate(children):
+        deps = [ids[d] for d in child.depends_on] or list(parent.depends_on)
+        if number == len(children) - 1:
+            deps += [ids[c.id] for c in children[:-1] if c.id not in needed
+                     and ids[c.id] not in deps]
+        out.append(child.model_copy(update={"id": ids[child.id], "depends_on": deps}))
+    return out
 
 
 def _fitting_calls(step: PlanStep, sizing: _Sizing) -> int:
