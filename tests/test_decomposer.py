@@ -10,6 +10,7 @@ import pytest
 from agentkit import Agent, Budget, FunctionModel, ModelRequest, Plan, PlanStep, Reply, ToolCall
 from agentkit.planning.decomposer import StepSplit, SubStep, decompose, estimate_tokens, plan_text
 from agentkit.store import Store
+from tests.scripts import subtask_title
 
 BIG = PlanStep(
     id="s2", title="Survey the codebase", difficulty="hard", depends_on=["s1"],
@@ -312,3 +313,35 @@ async def test_a_sub_step_still_over_budget_gets_a_sub_plan_of_its_own(
     recorded = [(e["depth"], e["sub_step"], e["source"])
                 for e in _subtask_events(db, result.run_id, "step_split")]
     assert recorded == [(0, None, "model"), (1, "a", "model")]
+
+
+async def test_a_revision_keeps_the_model_split_of_a_partly_done_step(
+    db: str, workspace: Path
+) -> None:
+    attempts: list[str] = []
+
+    def reply(request: ModelRequest) -> object:
+        if request.role == "decomposer":
+            return SPLIT
+        if request.role == "strategist":
+            return LONG_PLAN
+        if request.role == "finalizer":
+            return "documented"
+        title = subtask_title(request)
+        attempts.append(title)
+        if title == "Document modules 6-11" and attempts.count(title) == 1:
+            return ToolCall(name="fail", arguments={"reason": "module 7 would not open"})
+        return ToolCall(name="finish", arguments={"result": f"did {title}"})
+
+    model = FunctionModel(reply)
+    result = await Agent(model, db=db, workspace=workspace).run("Document the modules")
+
+    assert result.status == "completed", result.error
+    assert sum(r.role == "decomposer" for r in model.requests) == 1  # asked once, parts kept
+    for title in ("Read the module index", "Document modules 0-5"):
+        assert attempts.count(title) == 1  # done before the revision: not redone
+    assert attempts.count("Document modules 6-11") == 2
+    retry = [s for s in result.subtasks if s.title == "Document modules 6-11"][-1]
+    assert retry.status == "done" and retry.plan_version == 2
+    assert retry.depends_on == [next(s.id for s in result.subtasks
+                                     if s.title == "Read the module index")]

@@ -505,14 +505,37 @@ async def decompose_with_model(
     done = _done_steps(existing)
     splits: dict[str, list[SubStep]] = {}
     for step in plan.steps:
-        if step.id in done or not over_budget(step, sizing):
+        if step.id in done:
             continue
-        subs = await refiner.refine(step, step, depth=0)
+        # A step partly done keeps the parts it had (even if it now fits whole, escalated):
+        # the done ones are not redone.
+        subs = earlier_split(step.id, existing)
+        if subs is None and over_budget(step, sizing):
+            subs = await refiner.refine(step, step, depth=0)
         if subs is not None:
             splits[step.id] = subs
     created = decompose(plan, version, budget=budget, existing=existing, goal=goal,
                         tools_tokens=tools_tokens, splits=splits)
     return created, refiner.made
+
+
+def earlier_split(step_id: str, existing: list[Subtask]) -> list[SubStep] | None:
+    """The parts an earlier decomposition split `step_id` into, as sub-steps, when one of them
+    is done (the latest subtask of each part; dependencies on other steps left to the plan)."""
+    parts = [s for s in existing if s.step_id == step_id and s.parts > 1]
+    if not any(s.status == "done" for s in parts):
+        return None
+    count = max(parts, key=lambda s: int(s.id[1:]) if s.id[1:].isdigit() else 0).parts
+    latest = {s.part: s for s in parts if s.parts == count}  # in creation order: latest wins
+    if sorted(latest) != list(range(1, count + 1)):
+        return None
+    ids = {s.id: f"p{s.part}" for s in parts if s.parts == count}
+    return [SubStep.model_construct(
+        id=f"p{n}", title=s.title, instructions=s.instructions,
+        success_criteria=s.success_criteria, expected_calls=max(1, s.effort.max_steps
+                                                                 - CONTROL_TURNS),
+        depends_on=[ids[d] for d in s.depends_on if d in ids and ids[d] != f"p{n}"],
+    ) for n, s in sorted(latest.items())]
 
 
 @dataclass(kw_only=True)
