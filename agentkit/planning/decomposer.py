@@ -40,7 +40,19 @@ from agentkit.errors import BudgetExceeded, ModelError
 from agentkit.models import ModelClient, ModelRequest
 from agentkit.planning.calibration import effort_for
 from agentkit.planning.ledger import Ledger
-from agentkit.schema import Budget, Effort, Plan, PlanStep, Subtask
+from agentkit.schema import (
+    Budget,
+    Criteria,
+    Effort,
+    ExpectedCalls,
+    Instructions,
+    Plan,
+    PlanStep,
+    StepDeps,
+    StepId,
+    StepTitle,
+    Subtask,
+)
 from agentkit.tokens import count_text
 
 # The executor's system text and the message framing around the subtask.
@@ -109,12 +121,12 @@ class SubStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9_.-]+$")]
-    title: Annotated[str, Field(min_length=1, max_length=100)]
-    instructions: Annotated[str, Field(max_length=600)] = ""
-    success_criteria: Annotated[str, Field(max_length=300)] = ""
-    depends_on: Annotated[list[Annotated[str, Field(max_length=24)]], Field(max_length=6)] = []
-    expected_calls: Annotated[int, Field(ge=1, le=200)] | None = None
+    id: StepId
+    title: StepTitle
+    instructions: Instructions = ""
+    success_criteria: Criteria = ""
+    depends_on: StepDeps = []
+    expected_calls: ExpectedCalls | None = None
 
 
 class StepSplit(BaseModel):
