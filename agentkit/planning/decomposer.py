@@ -1,8 +1,9 @@
 """The decomposer: plan steps → subtasks sized to one bounded inference effort.
 
 A subtask's cost is estimated with tiktoken from the step itself: its text, the turns its work
-takes (`PlanStep.expected_calls` and a closing one, else a turn per instruction sentence) and
-what each turn adds to the conversation (the tool call and its result, re-read by every later
+takes (`PlanStep.expected_calls` and the closing turns; without them an upper bound, its
+level's step limit, or a turn per instruction sentence when there are more) and what each turn
+adds to the conversation (the tool call and its result, re-read by every later
 turn). The context every turn re-reads (plan, ledger, tool schemas) is a fixed cost: a split
 cannot shrink it, so it raises the subtask's budget rather than causing a split — whether a
 step splits depends on its own work, not on how many tool packs are loaded.
@@ -185,6 +186,7 @@ class _Part:
     split: bool = False
     # The budget of its level for its own work; its fixed context comes on top (`_fitted`).
     level_budget: int = 0
+    level_steps: int = 1
     # Indexes of the parts of the same step this one needs (None: the one before it, if any).
     inner: list[int] | None = None
 
@@ -296,10 +298,18 @@ def _whole(step: PlanStep, sizing: _Sizing) -> _Part:
     whole = _Part(
         step_id=step.id, title=step.title, instructions=step.instructions,
         success_criteria=step.success_criteria, after=[], failures=failures, floor=floor,
-        calls=work_turns(step.instructions, step.expected_calls), effort=level,
-        level_budget=level.budget_tokens,
+        calls=_turns(step.instructions, step.expected_calls, level.max_steps), effort=level,
+        level_budget=level.budget_tokens, level_steps=level.max_steps,
     )
     return _fitted(whole, sizing, sized=step.expected_calls is not None)
+
+
+def _turns(instructions: str, expected_calls: int | None, floor: int) -> int:
+    """The turns a subtask is estimated at: a planner's `expected_calls` (and the closing
+    turns) as given; otherwise an upper bound, its level's step limit, raised when its
+    instructions hold more sentences than that."""
+    turns = work_turns(instructions, expected_calls)
+    return turns if expected_calls is not None else max(floor, turns)
 
 
 def _fitted(part: _Part, sizing: _Sizing, *, sized: bool) -> _Part:
@@ -350,7 +360,7 @@ def _model_pieces(whole: _Part, subs: list[SubStep], sizing: _Sizing) -> list[_P
         piece = replace(
             whole, title=sub.title, instructions=sub.instructions, inner=inner,
             success_criteria=sub.success_criteria or PART_CRITERIA,
-            calls=work_turns(sub.instructions, sub.expected_calls),
+            calls=_turns(sub.instructions, sub.expected_calls, whole.level_steps),
         )
         pieces.append(_fitted(piece, sizing, sized=sub.expected_calls is not None))
     return pieces
