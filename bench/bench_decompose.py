@@ -130,6 +130,7 @@ def run(size: str = "full") -> dict[str, Any]:
     return {
         "name": "bench_decompose",
         "title": "Decomposer sizing: estimates, merges and splits under the default budget",
+        "rows": rows,
         "tables": [
             _table("One step as one subtask, default budget", rows),
             _table("Chains of four steps, default budget", merged),
