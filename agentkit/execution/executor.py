@@ -112,6 +112,9 @@ async def _execute(
     checks: Sequence[str],
 ) -> Outcome:
     effort = subtask.effort
+    # Every call of the subtask, its thinking tools' too, at its tier and reasoning effort.
+    client = client.at_effort(effort.model if effort.model in client.aliases else None,
+                              effort.reasoning_effort)
     client, tally = client.counting()
     tools = toolbox.for_subtask(
         tools, client=client, thinking_on=effort.thinking_tools, context=context,
@@ -164,11 +167,7 @@ async def _ask(
             model=effort.model if tiered else None, subtask_id=subtask.id,
         )
     response = await client.complete(
-        ModelRequest(
-            role="executor", messages=messages, tools=specs, subtask_id=subtask.id,
-            model=effort.model if tiered else None,
-            reasoning_effort=effort.reasoning_effort if tiered else None,
-        )
+        ModelRequest(role="executor", messages=messages, tools=specs, subtask_id=subtask.id)
     )
     if context is not None:
         context.observe(response.model, messages, specs, response.prompt_tokens)

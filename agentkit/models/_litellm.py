@@ -205,6 +205,14 @@ def supports_reasoning(model: str) -> bool:
         return False
 
 
+def takes_reasoning_effort(model: str) -> bool:
+    """Whether a call to `model` is sent `reasoning_effort`: when LiteLLM knows the model takes
+    reasoning controls (`supports_reasoning`), and for scripted models, which stand in for any
+    model in tests and receive every control a call carries. The embedded model has none."""
+    provider = model.split("/", 1)[0]
+    return provider == "scripted" or (provider != "local" and supports_reasoning(model))
+
+
 @functools.cache
 def context_window(model: str) -> int | None:
     """The most input tokens `model` takes, or None when unknown (scripted models, or a model
