@@ -78,6 +78,9 @@ class RunState(TypedDict, total=False):
     trigger: str
     stalls: int
     done_count: int
+    # At the monitor's last look: the subtasks that had ended, and how many facts there were.
+    ended: list[str]
+    facts_count: int
     stop: Annotated[str | None, _first]
     failure: str | None
 
@@ -180,8 +183,7 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
     ctx = runtime.context
     subtasks = ctx.records.subtasks()
     done = sum(s.status == "done" for s in subtasks)
-    progressed = done > state.get("done_count", 0)
-    stalls = 0 if progressed or state.get("action") != "dispatch" else state.get("stalls", 0) + 1
+    stalls, seen = _stalls(ctx, state, subtasks)
     if state.get("failure"):
         decision = monitor.Decision(action="finish", reason=state["failure"] or "")
     elif state.get("stop") or (hit := ctx.meter.exhausted()):
@@ -208,11 +210,29 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
         "ready": list(decision.ready), "stop": state.get("stop"), "done_count": done,
         "queue": [s.id for s in subtasks if decision.action == "dispatch"
                   and s.plan_version == state.get("plan_version") and s.status == "pending"],
-        "stalls": 0 if decision.action == "revise" else stalls,
+        # Extending the plan is not a change of course: a stall goes on counting across it.
+        "stalls": 0 if decision.action == "revise" and decision.trigger != "extend" else stalls,
+        "ended": seen["ended"], "facts_count": seen["facts"],
     }
     if decision.action == "revise":
         update["trigger"] = decision.trigger
     return update
+
+
+def _stalls(ctx: RunContext, state: RunState,
+            subtasks: list[Subtask]) -> tuple[int, dict[str, Any]]:
+    """Rounds of work in a row without progress (`monitor.progressed`), and what the next look
+    compares with: the subtasks ended so far and the number of facts."""
+    facts = len(ctx.records.facts())
+    ended = [s for s in subtasks if s.status in ("done", "failed")]
+    seen = {"ended": [s.id for s in ended], "facts": facts}
+    if state.get("action") != "dispatch":  # no work since the last look
+        return state.get("stalls", 0), seen
+    before = set(state.get("ended") or [])
+    moved = monitor.progressed([s for s in ended if s.id not in before],
+                               [s for s in ended if s.id in before],
+                               new_facts=facts > state.get("facts_count", 0))
+    return 0 if moved else state.get("stalls", 0) + 1, seen
 
 
 def _continues(ctx: RunContext, version: int) -> bool:
