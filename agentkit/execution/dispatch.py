@@ -9,6 +9,9 @@ replay (whose recorded calls end in the original's order) starts them in the ori
 
 Rules of a round:
 
+- when more subtasks may start than slots are free, the one with the longest chain of
+  subtasks waiting on it goes first (then the queue's order): latencies are unknown, so the
+  number of steps left behind a subtask is the critical-path estimate;
 - a subtask that was already running when the run was cut off (a resumed round) starts at once;
 - a failed subtask, a contradiction or a budget stop *closes* the round: nothing new starts,
   what runs finishes, and the monitor decides (revise or stop) once the round is over;
@@ -42,6 +45,8 @@ class Gate:
     statuses: dict[str, str]
     slots: int
     resumed: frozenset[str] = frozenset()
+    # Each queued subtask's place in the start order when several compete for a slot.
+    rank: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     closed: str | None = None
     running: set[str] = field(default_factory=set)
     waiting: set[str] = field(default_factory=set)
@@ -53,9 +58,11 @@ class Gate:
         if slots < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {slots!r}")
         queued = list(queue)
-        gate = cls(depends={s.id: tuple(s.depends_on) for s in queued},
-                   statuses={s.id: s.status for s in every}, slots=slots,
-                   resumed=frozenset(s.id for s in queued if s.status == "running"))
+        depends = {s.id: tuple(s.depends_on) for s in queued}
+        chain = _chains(depends)
+        gate = cls(depends=depends, statuses={s.id: s.status for s in every}, slots=slots,
+                   resumed=frozenset(s.id for s in queued if s.status == "running"),
+                   rank={sid: (-chain[sid], i) for i, sid in enumerate(depends)})
         gate.waiting = {s.id for s in queued if s.id not in gate.resumed}
         gate.running = set(gate.resumed)  # they hold their slots from the start
         failed = [s for s in queued if s.status == "failed" or s.contradiction]
@@ -91,10 +98,30 @@ class Gate:
         if self.closed is not None:
             return False
         if self._startable(subtask_id):
-            return len(self.running) < self.slots or None
+            free = self.slots - len(self.running)
+            first = sorted((w for w in self.waiting if self._startable(w)),
+                           key=self.rank.__getitem__)[:max(free, 0)]
+            return subtask_id in first or None
         if not self.running and not any(self._startable(w) for w in self.waiting):
             return False  # nothing that runs or can start will ever make it ready
         return None
 
     def _startable(self, subtask_id: str) -> bool:
         return all(self.statuses.get(d) == "done" for d in self.depends[subtask_id])
+
+
+def _chains(depends: Mapping[str, tuple[str, ...]]) -> dict[str, int]:
+    """Each subtask's longest chain of queued subtasks that wait on it, itself included."""
+    waiting_on: dict[str, list[str]] = {sid: [] for sid in depends}
+    for sid, deps in depends.items():
+        for d in deps:
+            if d in waiting_on:
+                waiting_on[d].append(sid)
+    found: dict[str, int] = {}
+
+    def length(sid: str) -> int:
+        if sid not in found:
+            found[sid] = 1 + max((length(w) for w in waiting_on[sid]), default=0)
+        return found[sid]
+
+    return {sid: length(sid) for sid in depends}
