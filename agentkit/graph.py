@@ -40,7 +40,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 
 from agentkit.errors import BudgetExceeded, ModelError, ProviderUnavailable, RunError
-from agentkit.execution import dispatch, executor, toolbox
+from agentkit.execution import dispatch, executor, toolbox, verifier
 from agentkit.planning import decomposer, horizon, lifecycle, monitor, strategist
 from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
@@ -336,10 +336,11 @@ async def executor_node(state: ExecutorInput, ctx: RunContext) -> dict[str, Any]
     checks = _checks(found.plan, subtask)
     messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "",
                                checks)
+    judge = _judge(ctx, subtask) if not checks and verifier.enabled(ctx.client) else None
     try:
         outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,
                                          call_tool=ctx.call_tool, context=ctx.context,
-                                         checks=checks)
+                                         checks=checks, judge=judge)
     except BudgetExceeded as e:
         _stopped(ctx, subtask, str(e))
         return {"statuses": {subtask.id: "pending"}, "stop": e.kind}
@@ -366,6 +367,21 @@ def _checks(plan: Plan, subtask: Subtask) -> list[str]:
         return []
     steps = {s.id: s for s in plan.steps}
     return [c for sid in subtask.steps if sid in steps and (c := steps[sid].check)]
+
+
+def _judge(ctx: RunContext, subtask: Subtask) -> executor.Judge:
+    """The verifier's judgement of `subtask`'s results, each verdict recorded as an event."""
+
+    async def judge(result: str) -> str | None:
+        verdict = await verifier.verify(ctx.client, subtask, result)
+        ctx.emit("verdict", {"id": subtask.id, "accepted": verdict.accepted,
+                             "reason": verdict.reason}, subtask_id=subtask.id)
+        if verdict.accepted:
+            return None
+        return (f"finish was not accepted: the verifier says: {verdict.reason}\nDo what is "
+                "missing, then call finish(result) again.")
+
+    return judge
 
 
 def _stopped(ctx: RunContext, subtask: Subtask, reason: str) -> None:

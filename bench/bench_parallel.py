@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit import Agent, FunctionModel, ModelRequest, Plan, PlanStep, ToolCall, tool
+from agentkit.schema import MAX_PLAN_STEPS
 
 # name -> {step: dependencies}; steps are listed after their dependencies.
 Shape = dict[str, list[str]]
@@ -55,7 +56,8 @@ def shapes() -> dict[str, Shape]:
         },
         "diamond": {"a": [], "b": ["a"], "c": ["a"], "d": ["a"], "e": ["b", "c", "d"]},
         "uneven-chains": {"a1": [], "a2": ["a1"], "b1": [], "b2": ["b1"], "c1": [], "c2": ["c1"]},
-        "random-20": _random_shape(20, rng),
+        # A plan holds at most MAX_PLAN_STEPS (12) open steps, one subtask each here.
+        f"random-{MAX_PLAN_STEPS}": _random_shape(MAX_PLAN_STEPS, rng),
     }
 
 
@@ -68,10 +70,10 @@ def with_latencies(shape: Shape, seed: int) -> Dag:
 SIZES: dict[str, dict[str, Any]] = {
     "smoke": {"unit_s": 0.02, "dags": ["diamond", "uneven-chains"]},
     "full": {"unit_s": 0.5, "dags": ["wide-8", "layers-3x3", "diamond", "uneven-chains",
-                                     "random-20"]},
+                                     f"random-{MAX_PLAN_STEPS}"]},
 }
 TARGET = 0.90
-TARGETED = ("uneven-chains", "random-20")
+TARGETED = ("uneven-chains", f"random-{MAX_PLAN_STEPS}")
 DEFAULT_CONCURRENCY = 4  # `Agent`'s default max_concurrency
 
 
