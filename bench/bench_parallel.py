@@ -1,6 +1,6 @@
 """Parallel speedup on subtask DAGs with long-tailed tool latency, at the default concurrency.
 
-Every DAG is a plan whose steps are executed by a scripted executor: it calls a `simulate` tool
+Every DAG is a plan whose steps are executed by a scripted executor: it calls a `simulate_work` tool
 that sleeps for the step's latency, then finishes. Latencies are drawn from a lognormal
 distribution (median 1 unit, sigma 0.8, seeded), so some steps take several times the median.
 The same plan runs through the whole `Agent` graph twice: with `max_concurrency=1`
@@ -69,7 +69,7 @@ def with_latencies(shape: Shape, seed: int) -> Dag:
 
 SIZES: dict[str, dict[str, Any]] = {
     "smoke": {"unit_s": 0.02, "dags": ["diamond", "uneven-chains"]},
-    "full": {"unit_s": 0.5, "dags": ["wide-8", "layers-3x3", "diamond", "uneven-chains",
+    "full": {"unit_s": 1.0, "dags": ["wide-8", "layers-3x3", "diamond", "uneven-chains",
                                      f"random-{MAX_PLAN_STEPS}"]},
 }
 TARGET = 0.90
@@ -184,6 +184,7 @@ async def _measure(name: str, dag: Dag, unit_s: float) -> dict[str, Any]:
         "rounds_s": simulate(dag, DEFAULT_CONCURRENCY, rounds=True) * unit_s,
         "sequential_s": sequential, "parallel_s": parallel, "speedup": speedup,
         "ideal_speedup": ideal, "fraction_of_ideal": speedup / ideal,
+        "time_share": bound * unit_s / parallel,
         "rounds_fraction_of_ideal": work / simulate(dag, DEFAULT_CONCURRENCY, rounds=True) / ideal,
         "run_speedup": sequential_run / parallel_run,
     }
@@ -213,13 +214,19 @@ def run(size: str = "full") -> dict[str, Any]:
         "run_speedup is over whole runs (a strategist and a finalizer call too). ideal_s = "
         "max(critical path, work ÷ 4 slots); ideal_speedup = work ÷ ideal_s. greedy_s and "
         "rounds_s are simulated schedules on the same latencies: event-driven list scheduling, "
-        "and the round-based baseline; rounds_fraction_of_ideal is the baseline's share.",
+        "and the round-based baseline; rounds_fraction_of_ideal is the baseline's share. "
+        "fraction_of_ideal = speedup ÷ ideal_speedup; the per-subtask overhead (model calls, "
+        "records, checkpoints) runs in parallel too, so it can pass 1. time_share = ideal_s ÷ "
+        "parallel_s is stricter: that overhead on the critical path counts against it.",
         f"Target ≥ {TARGET:.0%} of the ideal for {' and '.join(TARGETED)}; met by: "
         f"{', '.join(met) or 'none'}.",
     ]
+    targets = [{"what": f"{r['dag']}: speedup as a share of the ideal, max_concurrency 4",
+                "target": f"≥ {TARGET:.0%}", "measured": f"{r['fraction_of_ideal']:.1%}",
+                "met": r["fraction_of_ideal"] >= TARGET} for r in rows if r["dag"] in TARGETED]
     return {"name": "parallel",
             "title": "Parallel speedup on subtask DAGs with long-tailed tool latency",
-            "rows": rows, "notes": notes}
+            "rows": rows, "notes": notes, "targets": targets}
 
 
 if __name__ == "__main__":
