@@ -62,11 +62,12 @@ def _done(sid: str, result: str) -> Subtask:
 
 
 def test_progress_is_a_new_result_or_a_new_fact() -> None:
-    earlier = [_done("t1", "Looked at the logs (pass 1): nothing yet")]
-    same = [_done("t2", "Looked at the logs (pass 2): nothing yet")]
+    earlier = [_done("t1", "Looked through the service logs (pass 1): nothing conclusive yet")]
+    same = [_done("t2", "Looked through the service logs (pass 2): nothing conclusive yet")]
     new = [_done("t3", "Found it: the disk is full")]
     assert not monitor.progressed(same, earlier, new_facts=False)
     assert monitor.progressed(same, earlier, new_facts=True)
     assert monitor.progressed(new, earlier, new_facts=False)
     # Numbers are information: a count that changed is a new result.
     assert not monitor.repeats("12 units done", ["14 units done"])
+    assert not monitor.repeats("unit done for Window 1 step 2", ["unit done for Window 1 step 1"])

@@ -140,18 +140,23 @@ def looping_calls(calls: list[tuple[str, str]], repeats: int = 3) -> str | None:
     return None
 
 
-# Two results whose word sets overlap this much (Jaccard) say the same thing.
-SAME_WORDS = 0.75
+# Two results whose word sets overlap this much (Jaccard) say the same thing ...
+SAME_WORDS = 0.8
+# ... when both have at least this many words; shorter ones only when their words are the same:
+# one word more or less in a short result ("step 2", "14 units") changes what it says.
+FUZZY_WORDS = 8
 
 
 def repeats(result: str, earlier: Iterable[str]) -> bool:
-    """Whether `result` says nothing an earlier result did not: mostly the same words (case and
-    punctuation set aside) as one of them. Numbers are words: "12 units" is not "14 units"."""
+    """Whether `result` says nothing an earlier result did not: the same words (case and
+    punctuation set aside; numbers are words), or — for results of `FUZZY_WORDS` words or
+    more — mostly the same words."""
     words = _words(result)
     for other in earlier:
         seen = _words(other)
-        union = words | seen
-        if not union or len(words & seen) / len(union) >= SAME_WORDS:
+        if words == seen:
+            return True
+        if min(len(words), len(seen)) >= FUZZY_WORDS and _overlap(words, seen) >= SAME_WORDS:
             return True
     return False
 
@@ -168,5 +173,10 @@ def progressed(new: Iterable[Subtask], earlier: Iterable[Subtask], *, new_facts:
     return False
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[^\W_]+", text.lower()))
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.lower())
+
+
+def _overlap(one: list[str], other: list[str]) -> float:
+    a, b = set(one), set(other)
+    return len(a & b) / len(a | b)
