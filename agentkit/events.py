@@ -23,6 +23,7 @@ EventKind = Literal[
     "model_call",
     "tool_started",  # a tool is about to run (a kill after this leaves the call in doubt)
     "tool_call",
+    "verdict",  # the verifier accepted or rejected a subtask's result, and why
     "context_compacted",
     "approval_requested",
     "approval_given",

@@ -1,27 +1,46 @@
 """The LangGraph wiring — the one place nodes are connected.
 
 ```
-calibrate ─► strategist ─► decomposer ─► monitor ─┬─► executor (one per ready subtask) ─► monitor
+calibrate ─► strategist ─► decomposer ─► monitor ─┬─► dispatch (a task per subtask) ─► monitor
                  ▲                                ├─► strategist (revise, reason recorded)
                  └────────────────────────────────┘─► finalizer ─► END
 ```
+
+Dispatch is event-driven, not a superstep per round: the `dispatch` node starts each pending
+subtask of the plan as a LangGraph functional-API task (`langgraph.func.task`), all of them at
+once and in subtask order, and each waits at the round's `agentkit.execution.dispatch.Gate`
+until its dependencies are done and a concurrency slot is free. A subtask whose inputs are done
+therefore starts while unrelated slow ones still run. Why tasks, and not an asyncio scheduler
+inside one node or a `Send` per ready subtask:
+
+- each task has its own checkpointed result: a finished subtask is not run again when the node
+  runs again (after a kill, or when an approval resumes it), and a task's id depends only on
+  the node's id and the order it was called in, which is the queue's order, the same in every
+  life of the round;
+- each task has its own interrupt scratchpad, so several executors waiting for approval in one
+  node each get their own decisions (a resume value is matched per task, then by position);
+- results merge in queue order (subtask order), not in the order they arrive.
 
 Graph state holds ids and small values; plans, subtasks, tool outputs live in the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_config
+from langgraph.errors import GraphInterrupt
+from langgraph.func import task
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Command, Send, interrupt
+from langgraph.types import Command, interrupt
 
 from agentkit.errors import BudgetExceeded, ModelError, ProviderUnavailable, RunError
-from agentkit.execution import executor, toolbox
+from agentkit.execution import dispatch, executor, toolbox, verifier
 from agentkit.planning import decomposer, horizon, lifecycle, monitor, strategist
 from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
@@ -54,9 +73,14 @@ class RunState(TypedDict, total=False):
     action: str
     reason: str
     ready: list[str]
+    # The pending subtasks of the plan a dispatch round starts a task for, in subtask order.
+    queue: list[str]
     trigger: str
     stalls: int
     done_count: int
+    # At the monitor's last look: the subtasks that had ended, and how many facts there were.
+    ended: list[str]
+    facts_count: int
     stop: Annotated[str | None, _first]
     failure: str | None
 
@@ -164,8 +188,7 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
     ctx = runtime.context
     subtasks = ctx.records.subtasks()
     done = sum(s.status == "done" for s in subtasks)
-    progressed = done > state.get("done_count", 0)
-    stalls = 0 if progressed or state.get("action") != "dispatch" else state.get("stalls", 0) + 1
+    stalls, seen = _stalls(ctx, state, subtasks)
     if state.get("failure"):
         decision = monitor.Decision(action="finish", reason=state["failure"] or "")
     elif state.get("stop") or (hit := ctx.meter.exhausted()):
@@ -190,11 +213,31 @@ def monitor_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any
     update: dict[str, Any] = {
         "action": decision.action, "reason": decision.reason, "rounds": 1,
         "ready": list(decision.ready), "stop": state.get("stop"), "done_count": done,
-        "stalls": 0 if decision.action == "revise" else stalls,
+        "queue": [s.id for s in subtasks if decision.action == "dispatch"
+                  and s.plan_version == state.get("plan_version") and s.status == "pending"],
+        # Extending the plan is not a change of course: a stall goes on counting across it.
+        "stalls": 0 if decision.action == "revise" and decision.trigger != "extend" else stalls,
+        "ended": seen["ended"], "facts_count": seen["facts"],
     }
     if decision.action == "revise":
         update["trigger"] = decision.trigger
     return update
+
+
+def _stalls(ctx: RunContext, state: RunState,
+            subtasks: list[Subtask]) -> tuple[int, dict[str, Any]]:
+    """Rounds of work in a row without progress (`monitor.progressed`), and what the next look
+    compares with: the subtasks ended so far and the number of facts."""
+    facts = len(ctx.records.facts())
+    ended = [s for s in subtasks if s.status in ("done", "failed")]
+    seen = {"ended": [s.id for s in ended], "facts": facts}
+    if state.get("action") != "dispatch":  # no work since the last look
+        return state.get("stalls", 0), seen
+    before = set(state.get("ended") or [])
+    moved = monitor.progressed([s for s in ended if s.id not in before],
+                               [s for s in ended if s.id in before],
+                               new_facts=facts > state.get("facts_count", 0))
+    return 0 if moved else state.get("stalls", 0) + 1, seen
 
 
 def _continues(ctx: RunContext, version: int) -> bool:
@@ -216,21 +259,77 @@ def _loops(ctx: RunContext, failed: list[Any]) -> dict[str, str]:
     return found
 
 
-def route(state: RunState) -> list[Send] | Literal["strategist", "finalizer"]:
+def route(state: RunState) -> Literal["dispatch", "strategist", "finalizer"]:
     action = state.get("action")
     if action == "revise":
         return "strategist"
-    if action == "dispatch" and state.get("ready"):
-        return [
-            Send("executor", ExecutorInput(run_id=state["run_id"], subtask_id=sid,
-                                           plan_version=state["plan_version"]))
-            for sid in state["ready"]
-        ]
+    if action == "dispatch" and state.get("queue"):
+        return "dispatch"
     return "finalizer"
 
 
-async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> dict[str, Any]:
+# The `configurable` key of a run's config that says how many subtasks run at once. It is not
+# LangGraph's own `max_concurrency`: that bounds every task of a step, the dispatch node's
+# subtask tasks and the node itself included, so a node waiting for its tasks could starve them.
+MAX_CONCURRENCY = "agentkit_max_concurrency"
+
+
+async def dispatch_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Run the round's queue, each subtask as soon as it may start (see the module docstring).
+
+    A pause for approval in any subtask pauses the node once the others have ended: its
+    finished tasks keep their results, and the paused ones resume with their own decisions.
+    """
     ctx = runtime.context
+    queue = state.get("queue") or []
+    every = {s.id: s for s in ctx.records.subtasks()}
+    gate = dispatch.Gate.for_round([every[sid] for sid in queue], every.values(),
+                                   slots=int(get_config()["configurable"].get(MAX_CONCURRENCY, 4)))
+    calls = [run_subtask(gate, ctx, ExecutorInput(run_id=state["run_id"], subtask_id=sid,
+                                                   plan_version=state["plan_version"]))
+             for sid in queue]
+    ended: dict[str, dict[str, Any]] = {}
+    paused: list[GraphInterrupt] = []
+    for finished in asyncio.as_completed(calls):
+        try:
+            result = await finished
+        except GraphInterrupt as e:
+            paused.append(e)
+        else:
+            ended[result["subtask_id"]] = result
+    if paused:
+        raise GraphInterrupt(tuple(i for e in paused for i in e.args[0]))
+    stops = [r["stop"] for sid in queue if (r := ended[sid])["stop"]]
+    return {"statuses": {sid: ended[sid]["status"] for sid in queue if ended[sid]["status"]},
+            "stop": stops[0] if stops else None}
+
+
+async def _subtask(gate: dispatch.Gate, ctx: RunContext, item: ExecutorInput) -> dict[str, Any]:
+    """One subtask of a dispatch round: it waits at the gate for its turn, then runs.
+
+    Its result (status None: it did not start in this round) is the task's checkpointed value.
+    """
+    sid = item["subtask_id"]
+    if not await gate.enter(sid):
+        return {"subtask_id": sid, "status": None, "stop": None}
+    status: str | None = None
+    closes: str | None = "the round stopped"
+    try:
+        update = await traced_executor(item, ctx)
+        status, stop = update["statuses"][sid], update.get("stop")
+        contradicted = ctx.records.subtask(sid).contradiction
+        closes = (f"subtask {sid} ended {status}" if status != "done" or stop or contradicted
+                  else None)
+        return {"subtask_id": sid, "status": status, "stop": stop}
+    except GraphInterrupt:
+        closes = None  # paused: it holds no slot, and its dependents wait for a later round
+        raise
+    finally:
+        await gate.leave(sid, status, closes=closes)
+
+
+async def executor_node(state: ExecutorInput, ctx: RunContext) -> dict[str, Any]:
+    """Run one subtask's executor to its end, and record it."""
     subtask = ctx.records.subtask(state["subtask_id"])
     if lifecycle.is_finished(subtask):  # before a crash whose checkpoint missed it
         return {"statuses": {subtask.id: subtask.status}}
@@ -242,10 +341,11 @@ async def executor_node(state: ExecutorInput, runtime: Runtime[RunContext]) -> d
     checks = _checks(found.plan, subtask)
     messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "",
                                checks)
+    judge = _judge(ctx, subtask) if not checks and verifier.enabled(ctx.client) else None
     try:
         outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,
                                          call_tool=ctx.call_tool, context=ctx.context,
-                                         checks=checks)
+                                         checks=checks, judge=judge)
     except BudgetExceeded as e:
         _stopped(ctx, subtask, str(e))
         return {"statuses": {subtask.id: "pending"}, "stop": e.kind}
@@ -274,6 +374,21 @@ def _checks(plan: Plan, subtask: Subtask) -> list[str]:
     return [c for sid in subtask.steps if sid in steps and (c := steps[sid].check)]
 
 
+def _judge(ctx: RunContext, subtask: Subtask) -> executor.Judge:
+    """The verifier's judgement of `subtask`'s results, each verdict recorded as an event."""
+
+    async def judge(result: str) -> str | None:
+        verdict = await verifier.verify(ctx.client, subtask, result)
+        ctx.emit("verdict", {"id": subtask.id, "accepted": verdict.accepted,
+                             "reason": verdict.reason}, subtask_id=subtask.id)
+        if verdict.accepted:
+            return None
+        return (f"finish was not accepted: the verifier says: {verdict.reason}\nDo what is "
+                "missing, then call finish(result) again.")
+
+    return judge
+
+
 def _stopped(ctx: RunContext, subtask: Subtask, reason: str) -> None:
     """Cut off, not judged: the subtask runs again when the run goes on."""
     ctx.records.update_subtask(lifecycle.stop(subtask))
@@ -297,8 +412,7 @@ def resume_with(decisions: dict[str, bool]) -> Command:
 def run_config(run_id: str, *, max_concurrency: int) -> RunnableConfig:
     """LangGraph's config of one run: its checkpoint thread and how many subtasks run at once."""
     return {
-        "configurable": {"thread_id": run_id},
-        "max_concurrency": max_concurrency,
+        "configurable": {"thread_id": run_id, MAX_CONCURRENCY: max_concurrency},
         "recursion_limit": 10_000,
     }
 
@@ -363,6 +477,10 @@ async def finalizer_node(state: RunState, runtime: Runtime[RunContext]) -> dict[
     return {"action": "done"}
 
 
+traced_executor = traced_node("executor", executor_node)
+run_subtask = task(_subtask)  # a task named "_subtask" in checkpoints
+
+
 @functools.cache
 def builder() -> StateGraph[RunState, RunContext, RunState, RunState]:
     """The graph, built once per process; compile it with a checkpointer per run."""
@@ -371,7 +489,7 @@ def builder() -> StateGraph[RunState, RunContext, RunState, RunState]:
     graph.add_node("strategist", traced_node("strategist", plan_node))
     graph.add_node("decomposer", traced_node("decomposer", decompose_node))
     graph.add_node("monitor", traced_node("monitor", monitor_node))
-    graph.add_node("executor", traced_node("executor", executor_node))
+    graph.add_node("dispatch", traced_node("dispatch", dispatch_node))
     graph.add_node("finalizer", traced_node("finalizer", finalizer_node))
     graph.add_edge(START, "calibrate")
     graph.add_edge("calibrate", "strategist")
@@ -380,7 +498,7 @@ def builder() -> StateGraph[RunState, RunContext, RunState, RunState]:
         ["decomposer", "finalizer"],
     )
     graph.add_edge("decomposer", "monitor")
-    graph.add_conditional_edges("monitor", route, ["executor", "strategist", "finalizer"])
-    graph.add_edge("executor", "monitor")
+    graph.add_conditional_edges("monitor", route, ["dispatch", "strategist", "finalizer"])
+    graph.add_edge("dispatch", "monitor")
     graph.add_edge("finalizer", END)
     return graph

@@ -17,7 +17,8 @@ RunStatus = Literal[
     "running", "completed", "failed", "budget_exhausted", "interrupted", "awaiting_approval"
 ]
 Role = Literal[
-    "strategist", "decomposer", "executor", "monitor", "summarizer", "judge", "thinker", "finalizer"
+    "strategist", "decomposer", "executor", "monitor", "summarizer", "judge", "thinker",
+    "verifier", "finalizer",
 ]
 
 ShortText = Annotated[str, Field(max_length=200)]

@@ -69,7 +69,10 @@ class Horizon:
         done = sum(1 for m in request.messages if m["role"] == "assistant" and m.get("tool_calls"))
         if done < CALLS_PER_STEP:
             return ToolCall(name="work", arguments={"n": done + 1})
-        return ToolCall(name="finish", arguments={"result": f"{done} units done"})
+        # A result of its own per step: a run whose results all repeat is a stall.
+        title = request.messages[1]["content"].split("Your subtask (", 1)[1].split(": ", 1)[1]
+        return ToolCall(name="finish", arguments={
+            "result": f"{done} units done for {title.splitlines()[0]}"})
 
 
 async def long_run(calls: int, folder: Path, *, window: int = MAX_PLAN_STEPS) -> dict[str, Any]:

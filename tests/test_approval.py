@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from agentkit import (
     tool,
 )
 from agentkit.store import Store
+from tests.scripts import subtask_title
 
 PLAN = Plan(strategy="deploy", steps=[PlanStep(id="s1", title="Deploy the site")])
 
@@ -139,3 +141,39 @@ async def test_each_call_of_a_subtask_gets_its_own_decision(db: str, workspace: 
     assert (workspace / "deployments.txt").read_text() == "staging\n"
     assert [c.status for c in Store(db).get_tool_calls(done.run_id) if c.name == "deploy"] == [
         "ok", "denied"]
+
+
+async def test_parallel_subtasks_each_get_their_own_decision(db: str, workspace: Path) -> None:
+    # Two independent subtasks pause for approval in the same dispatch round; a third needs
+    # none and ends meanwhile. Each paused one gets the decision given for its own call.
+    plan = Plan(strategy="deploy twice", steps=[
+        PlanStep(id="s1", title="Deploy staging", difficulty="easy"),
+        PlanStep(id="s2", title="Deploy production", difficulty="easy"),
+        PlanStep(id="s3", title="Write notes", difficulty="easy")])
+
+    def reply(request: ModelRequest) -> object:
+        if request.role == "strategist":
+            return plan
+        if request.role == "finalizer":
+            return "done"
+        title = subtask_title(request)
+        results = [m["content"] for m in request.messages if m["role"] == "tool"]
+        if results or title == "Write notes":
+            return ToolCall(name="finish", arguments={"result": results[-1] if results else "ok"})
+        return ToolCall(name="deploy", arguments={"target": title.split()[-1]})
+
+    agent = _agent(FunctionModel(reply), db, workspace)
+    paused = await agent.run("Deploy twice")
+    assert paused.status == "awaiting_approval"
+    by_target = {json.loads(a["arguments"])["target"]: a["id"] for a in paused.approvals}
+    assert sorted(by_target) == ["production", "staging"]
+    assert [s.status for s in paused.subtasks] == ["running", "running", "done"]
+
+    done = await agent.approve(paused.run_id, {by_target["staging"]: True,
+                                               by_target["production"]: False})
+
+    assert done.status == "completed", done.error
+    assert (workspace / "deployments.txt").read_text() == "staging\n"
+    calls = {json.loads(c.arguments)["target"]: c.status
+             for c in Store(db).get_tool_calls(done.run_id) if c.name == "deploy"}
+    assert calls == {"staging": "ok", "production": "denied"}

@@ -250,3 +250,21 @@ async def test_the_time_budget_cuts_off_a_hanging_tool(db: str, workspace: Path)
     assert (cut.name, cut.status) == ("hang", "cut_off")
     assert "cut off by the run's time budget (3s)" in cut.result
     assert [s.status for s in result.subtasks] == ["pending"]  # it runs again on resume
+
+
+async def test_parallel_executors_never_pass_the_model_call_limit(
+    db: str, workspace: Path
+) -> None:
+    async def slow(request: ModelRequest) -> object:
+        if request.role == "executor":
+            await asyncio.sleep(0.3)  # all four executors' first calls are under way at once
+        return _parallel_plan(request, ToolCall(name="finish", arguments={"result": "ok"}))
+
+    agent = Agent(FunctionModel(slow), db=db, workspace=workspace,
+                  budget=Budget(max_model_calls=4), max_concurrency=4)
+    result = await agent.run("Four parts at once")
+
+    assert result.status == "budget_exhausted"
+    calls = Store(db).get_model_calls(result.run_id)
+    assert len(calls) == 4  # the plan and three executors; the fourth executor was refused
+    assert sum(c.role == "executor" for c in calls) == 3

@@ -13,8 +13,9 @@ from tests.scripts import HELLO_GOAL, hello_agent, hello_primes
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Killed by SQLite itself in the middle of one task's batch of checkpoint writes: the first
-# executor's second write (the trigger of the monitor), after its first (its status) is inserted.
+# Killed by SQLite itself in the middle of one task's batch of checkpoint writes: the dispatch
+# node's trigger of the monitor, after its first writes (the statuses) are inserted. Its
+# subtask tasks' results are batches of their own, already committed.
 KILLED_MID_BATCH = """
 import os, signal, sys
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -29,8 +30,8 @@ async def setup(self):
         await self.conn.create_function("die", 0, lambda: os.kill(os.getpid(), signal.SIGKILL))
         await self.conn.execute(
             "CREATE TEMP TRIGGER die_mid_batch BEFORE INSERT ON writes "
-            "WHEN NEW.idx = 1 AND NEW.channel = 'branch:to:monitor' "
-            "AND NEW.task_path LIKE '~__pregel_push%' BEGIN SELECT die(); END")
+            "WHEN NEW.idx > 0 AND NEW.channel = 'branch:to:monitor' "
+            "AND NEW.task_path = '~__pregel_pull, dispatch' BEGIN SELECT die(); END")
 
 AsyncSqliteSaver.setup = setup
 hello_agent(sys.argv[1], __import__("pathlib").Path(sys.argv[2])).run_sync(sys.argv[3])
@@ -45,9 +46,12 @@ async def test_a_kill_inside_a_batch_of_checkpoint_writes_loses_the_whole_batch(
                           env={"AGENTKIT_ALLOW_MODEL_REQUESTS": "0", "PATH": "/usr/bin:/bin"})
     assert done.returncode == -9, done.stderr
     with sqlite3.connect(db) as conn:
-        executor_writes = conn.execute(
+        dispatch_writes = conn.execute(
+            "SELECT channel FROM writes WHERE task_path = '~__pregel_pull, dispatch'").fetchall()
+        subtask_results = conn.execute(
             "SELECT channel FROM writes WHERE task_path LIKE '~__pregel_push%'").fetchall()
-    assert executor_writes == []  # not the status without the trigger that follows it
+    assert dispatch_writes == []  # not the statuses without the trigger that follows them
+    assert subtask_results == [("__return__",), ("__return__",)]  # each subtask's own result
     run_id = Store(db).list_runs()[0].id
 
     result = await hello_agent(db, workspace).resume(run_id)

@@ -15,6 +15,7 @@ from agentkit.planning.decomposer import decompose
 from agentkit.planning.horizon import PlanExtension, archived
 from agentkit.schema import MAX_PLAN_STEPS, Budget, Subtask
 from bench.bench_horizon import long_run
+from tests.scripts import subtask_title
 
 GOAL = "Work through every step"
 
@@ -124,7 +125,8 @@ def windowed(windows: int, per_window: int) -> FunctionModel:
             return "done"
         if _calls_made(request) == 0:
             return ToolCall(name="work", arguments={"n": 1})
-        return ToolCall(name="finish", arguments={"result": "unit done"})
+        title = subtask_title(request)
+        return ToolCall(name="finish", arguments={"result": f"unit done for {title}"})
 
     return FunctionModel(reply)
 
@@ -143,7 +145,8 @@ async def test_a_run_extends_its_plan_past_the_step_cap(db: str, workspace: Path
     latest = versions[-1]
     assert not latest.plan.continues and latest.plan.steps[0].id == "s1.5"
     gone = archived(result.subtasks, latest.plan, latest.version)
-    assert len(gone) == 40 and gone[0].step_id == "s1" and gone[0].result == "unit done"
+    assert len(gone) == 40 and gone[0].step_id == "s1"
+    assert gone[0].result == "unit done for Window 1 step 1"
     assert result.usage.tool_calls == 50  # 50 work calls; the 50 `finish` calls not counted
 
     shown = CliRunner().invoke(app, ["plans", "show", result.run_id, "--db", db])

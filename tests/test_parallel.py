@@ -7,6 +7,7 @@ the one-off cost of importing LiteLLM and compiling the graph does not blur the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,3 +146,40 @@ async def test_a_failing_branch_does_not_lose_the_others(db: str, workspace: Pat
     assert [timeline.calls(t) for t in "ABC"] == [1, 2, 1]
     retried = [s for s in result.subtasks if s.step_id == "B" and s.status == "done"]
     assert len(retried) == 1 and retried[0].plan_version == 2
+
+
+async def test_a_subtask_starts_when_its_inputs_are_done_not_when_its_round_is(
+    db: str, workspace: Path
+) -> None:
+    # "Slow" (independent) keeps running until "Then" (after "Quick") has started, or 10 s: with
+    # a barrier between rounds, "Then" could only start after "Slow" ended.
+    then_started = asyncio.Event()
+    plan = Plan(strategy="a slow piece beside a quick chain", steps=[
+        PlanStep(id="slow", title="Slow", difficulty="easy"),
+        PlanStep(id="quick", title="Quick", difficulty="easy"),
+        PlanStep(id="then", title="Then", difficulty="easy", depends_on=["quick"]),
+    ])
+
+    async def reply(request: ModelRequest) -> object:
+        if request.role == "strategist":
+            return plan
+        if request.role == "finalizer":
+            return "all done"
+        title = subtask_title(request)
+        if title == "Then":
+            then_started.set()
+        elif title == "Slow":
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(then_started.wait(), 10)
+        return ToolCall(name="finish", arguments={"result": f"did {title}"})
+
+    agent = Agent(FunctionModel(reply), db=db, workspace=workspace, max_concurrency=4)
+    result = await agent.run("a slow piece and a quick chain")
+
+    assert result.status == "completed", result.error
+    order = [(e.kind, e.subtask_id) for e in agent.store.get_events(result.run_id)
+             if e.kind in ("subtask_started", "subtask_finished")]
+    assert order.index(("subtask_started", "t3")) < order.index(("subtask_finished", "t1"))
+    assert order.index(("subtask_finished", "t2")) < order.index(("subtask_started", "t3"))
+    monitors = [e for e in agent.store.get_events(result.run_id) if e.kind == "monitor"]
+    assert [m.data["action"] for m in monitors] == ["dispatch", "finish"]  # one round

@@ -52,10 +52,12 @@ def test_a_run_is_one_trace_of_nodes_model_calls_and_tool_calls(
     assert root.attributes is not None and root.attributes["agentkit.run_id"] == result.run_id
 
     nodes = [s for s in found if s.name.startswith("agentkit.node ")]
-    assert all(_parent(n, by_id) is root for n in nodes)
-    assert {n.name.split()[-1] for n in nodes} == {
-        "calibrate", "strategist", "decomposer", "monitor", "executor", "finalizer"}
     executors = [n for n in nodes if n.name == "agentkit.node executor"]
+    # An executor is a task of the dispatch node; every node is the run's child.
+    assert all(_parent(n, by_id) is root for n in nodes if n not in executors)
+    assert {n.name.split()[-1] for n in nodes} == {
+        "calibrate", "strategist", "decomposer", "monitor", "dispatch", "executor", "finalizer"}
+    assert {_parent(n, by_id).name for n in executors} == {"agentkit.node dispatch"}
     assert sorted(str((n.attributes or {})["agentkit.subtask_id"]) for n in executors) == [
         "t1", "t2"]
 

@@ -11,7 +11,7 @@ against the subtask's token budget.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -41,6 +41,10 @@ class ToolCaller(Protocol):
 
     def __call__(self, subtask_id: str, call: ToolCall, tools: Toolset) -> Awaitable[ToolResult]:
         ...
+
+
+# Judges a `finish` result: None accepts it, a text rejects it and is what the model is told.
+Judge = Callable[[str], Awaitable[str | None]]
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -81,11 +85,13 @@ async def execute(
     context: ContextManager | None = None,
     max_tool_errors: int = MAX_TOOL_ERRORS,
     checks: Sequence[str] = (),
+    judge: Judge | None = None,
 ) -> Outcome:
     """Run `subtask` from its opening `messages` to an `Outcome`.
 
-    A `finish` is accepted only when every command of `checks` exits 0 in the workspace;
-    otherwise the model is told why and goes on within its step limit.
+    A `finish` is accepted only when every command of `checks` exits 0 in the workspace, and
+    (without checks) when `judge` accepts its result; otherwise the model is told why and goes
+    on within its step limit.
     `BudgetExceeded` (the run's budget) and `ModelError` propagate.
     """
     outcome = await _execute(subtask, messages, client=client, tools=tools, call_tool=call_tool,
@@ -137,8 +143,9 @@ async def _execute(
             result = await call_tool(subtask.id, call, tools)
             errors = errors + 1 if result.status in _ERROR_STATUSES else 0
             end = _verdict(tools, call, result, errors, max_tool_errors)
-            if end is not None and end[0] == "done" and checks:
-                refusal = await _check(subtask, call, checks, call_tool)
+            if end is not None and end[0] == "done" and (checks or judge is not None):
+                refusal = (await _check(subtask, call, checks, call_tool) if checks
+                           else await judge(end[1]) if judge is not None else None)
                 if refusal is not None:  # not done: the model hears why, and goes on
                     messages.append({"role": "tool", "tool_call_id": call.id, "content": refusal})
                     continue

@@ -4,10 +4,17 @@ It answers four questions from real results — is the goal met? is the run loop
 progressing? what next? — and turns them into one action: dispatch ready subtasks, revise the
 plan (with a trigger and a reason that are recorded), extend a plan whose steps are all done
 but whose goal needs more (`Plan.continues`, trigger `extend`), or finish.
+
+Progress is not "a subtask ended `done`": a round of work progresses when it finishes a subtask
+with a result that says something no earlier result said (`repeats`), or when new facts were
+recorded. `stall_limit` rounds in a row without either are a stall (trigger `stall`): work that
+keeps producing different-looking but useless results, which neither fails nor loops.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -109,7 +116,9 @@ def _revision_needed(
             f"subtask {first.id} ({first.title!r}) failed: {(first.result or '')[:300]}",
         )
     if progress.stalls >= progress.stall_limit:
-        return "stall", f"no subtask finished in the last {progress.stalls} rounds"
+        return "stall", (
+            f"the last {progress.stalls} rounds of work finished no subtask with a new result "
+            "and recorded no new facts; change the approach")
     pending = [s for s in current if s.status == "pending"]
     needed = sum(s.estimated_tokens for s in pending)
     if progress.tokens_left is not None and pending and needed > progress.tokens_left:
@@ -129,3 +138,45 @@ def looping_calls(calls: list[tuple[str, str]], repeats: int = 3) -> str | None:
         name, args = tail[0]
         return f"called {name} with the same arguments {repeats} times in a row ({args[:120]})"
     return None
+
+
+# Two results whose word sets overlap this much (Jaccard) say the same thing ...
+SAME_WORDS = 0.8
+# ... when both have at least this many words; shorter ones only when their words are the same:
+# one word more or less in a short result ("step 2", "14 units") changes what it says.
+FUZZY_WORDS = 8
+
+
+def repeats(result: str, earlier: Iterable[str]) -> bool:
+    """Whether `result` says nothing an earlier result did not: the same words (case and
+    punctuation set aside; numbers are words), or — for results of `FUZZY_WORDS` words or
+    more — mostly the same words."""
+    words = _words(result)
+    for other in earlier:
+        seen = _words(other)
+        if words == seen:
+            return True
+        if min(len(words), len(seen)) >= FUZZY_WORDS and _overlap(words, seen) >= SAME_WORDS:
+            return True
+    return False
+
+
+def progressed(new: Iterable[Subtask], earlier: Iterable[Subtask], *, new_facts: bool) -> bool:
+    """Whether a round that finished `new` (after `earlier`) made progress (module docstring)."""
+    if new_facts:
+        return True
+    results = [s.result or "" for s in earlier if s.status in ("done", "failed")]
+    for subtask in new:
+        if subtask.status == "done" and not repeats(subtask.result or "", results):
+            return True
+        results.append(subtask.result or "")
+    return False
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text.lower())
+
+
+def _overlap(one: list[str], other: list[str]) -> float:
+    a, b = set(one), set(other)
+    return len(a & b) / len(a | b)
