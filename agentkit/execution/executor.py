@@ -95,7 +95,8 @@ async def execute(
     `BudgetExceeded` (the run's budget) and `ModelError` propagate.
     """
     outcome = await _execute(subtask, messages, client=client, tools=tools, call_tool=call_tool,
-                             context=context, max_tool_errors=max_tool_errors, checks=checks)
+                             context=context, max_tool_errors=max_tool_errors, checks=checks,
+                             judge=judge)
     if context is not None:  # what the newest turns taught reaches the run's facts
         await context.settle(messages, budget_tokens=subtask.effort.budget_tokens,
                              model=_tier_model(client, subtask), subtask_id=subtask.id)
@@ -116,6 +117,7 @@ async def _execute(
     context: ContextManager | None,
     max_tool_errors: int,
     checks: Sequence[str],
+    judge: Judge | None,
 ) -> Outcome:
     effort = subtask.effort
     # Every call of the subtask, its thinking tools' too, at its tier and reasoning effort.
