@@ -16,6 +16,7 @@ def _range(s: dict[str, float], digits: int = 2) -> str:
 def tables(rows: list[dict[str, Any]], fits: list[dict[str, Any]], ratios: list[dict[str, Any]],
            prof: dict[str, Any], configs: dict[str, str]) -> list[dict[str, Any]]:
     repeats = max(r["repeats"] for r in rows)
+    order = list(configs)
     per_step = {
         "title": f"CPU per round trip, ms (median of {repeats} interleaved repetitions, "
                  "min–max); the model client timed inside the run",
@@ -28,7 +29,7 @@ def tables(rows: list[dict[str, Any]], fits: list[dict[str, Any]], ratios: list[
                   f"{r['client_share']:.0%}" if "client_share" in r else "–",
                   _f(r["wall_ms"]), _f(r["peak_rss_mib"], 0), _f(r.get("db_mib")),
                   r.get("model_calls", "–"), r.get("recorded_tool_calls", "–")]
-                 for r in sorted(rows, key=lambda r: (r["steps"], list(configs).index(r["config"])))],
+                 for r in sorted(rows, key=lambda r: (r["steps"], order.index(r["config"])))],
     }
     slopes = {
         "title": "Run CPU = fixed + marginal × N, fitted per repetition over N (ms; median, "

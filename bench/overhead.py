@@ -49,7 +49,8 @@ SIZES: dict[str, dict[str, Any]] = {
 }
 
 
-def schedule(configs: list[str], repeats: int, sizes: list[int]) -> list[tuple[int, str, list[int]]]:
+def schedule(configs: list[str], repeats: int,
+             sizes: list[int]) -> list[tuple[int, str, list[int]]]:
     """(repetition, configuration, sizes in run order): A B … then … B A, sizes alternating."""
     out = []
     for rep in range(repeats):
