@@ -62,7 +62,7 @@ WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "
          "lambda", "mu"]
 
 
-def _task(seed: int, hard: bool) -> Plan:
+def make_task(seed: int, hard: bool) -> Plan:
     rng = random.Random(seed)
     levels = ["medium", "hard"] if hard else ["trivial", "easy"]
     steps = []
@@ -177,7 +177,7 @@ async def _all(size: str) -> dict[str, Any]:
             for cls in ("easy", "hard"):
                 runs = []
                 for i in range(n):
-                    plan = _task(1000 * (cls == "hard") + i, hard=cls == "hard")
+                    plan = make_task(1000 * (cls == "hard") + i, hard=cls == "hard")
                     name = f"{config.replace(', ', '-').replace(' ', '-')}-{cls}-{i}"
                     if config == "fixed":
                         with _fixed_effort():

@@ -555,7 +555,7 @@ def run(size: str = "full") -> dict[str, Any]:
     import litellm  # noqa: F401  (imported once here, so its import is not in the first row)
 
     rows = asyncio.run(_run(size))
-    return {"name": "strategy", "title": "Plan revision vs re-planning and plain loops: "
+    return {"name": "bench_strategy", "title": "Plan revision vs re-planning and plain loops: "
             "Blocksworld success rate under errors and world changes", "rows": rows,
             "tables": [_table(rows)], "notes": _notes(rows)}
 

@@ -30,7 +30,7 @@ from agentkit.models import ModelClient
 
 SIZES: dict[str, dict[str, Any]] = {
     "smoke": {"p": [0.7], "n": [1, 5], "trials": 60, "rho": 1.0},
-    "full": {"p": [0.6, 0.7], "n": [1, 3, 5, 7, 9], "trials": 200, "rho": 0.5},
+    "full": {"p": [0.6, 0.7], "n": [1, 3, 5, 9], "trials": 200, "rho": 0.5},
 }
 RIGHT = "42"
 DISTRACTORS = 4
@@ -151,7 +151,7 @@ def run(size: str = "full") -> dict[str, Any]:
                         f"{len(rows)} rows × 2 (independent, correlated)",
                 "target": f"|z| ≤ {MAX_Z:g}", "measured": f"largest |z| {worst:.1f}",
                 "met": worst <= MAX_Z}]
-    return {"name": "vote", "title": "think_parallel vote accuracy vs n, independent and "
+    return {"name": "bench_vote", "title": "think_parallel vote accuracy vs n, independent and "
             "correlated errors", "rows": rows, "tables": [table], "targets": targets,
             "notes": _gain_notes(rows)}
 

@@ -44,7 +44,7 @@ PEERS = ("pydantic-ai", "smolagents")
 # The comparison the performance target is about (issue 17 part 5).
 SUBJECT, BASELINE = "agentkit-user", "langgraph-sqlite"
 SIZES: dict[str, dict[str, Any]] = {
-    "smoke": {"steps": [4, 8], "repeats": 2, "profile_n": 8},
+    "smoke": {"steps": [4, 8], "repeats": 1, "profile_n": 8},
     "full": {"steps": [50, 200, 500], "repeats": 5, "profile_n": 200},
 }
 
@@ -55,8 +55,9 @@ def schedule(configs: list[str], repeats: int,
     out = []
     for rep in range(repeats):
         order = configs if rep % 2 == 0 else configs[::-1]
-        for i, config in enumerate(order):
-            out.append((rep, config, sizes if (rep + i) % 2 == 0 else sizes[::-1]))
+        for config in order:  # each configuration's sizes alternate from one repetition on
+            forward = (rep + configs.index(config)) % 2 == 0
+            out.append((rep, config, sizes if forward else sizes[::-1]))
     return out
 
 

@@ -91,7 +91,7 @@ def split_sections(text: str) -> list[tuple[str | None, str]]:
     the header and the targets table (those are rebuilt)."""
     starts = [m.start() for m in SECTION.finditer(text)]
     out = []
-    for a, b in zip(starts, [*starts[1:], len(text)], strict=True):
+    for a, b in zip(starts, [*starts[1:], len(text)], strict=False):
         body = text[a:b].replace(KEPT + "\n", "").rstrip() + "\n"
         if body.startswith("## Targets"):
             continue
