@@ -76,21 +76,24 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench" + ("" if len(sys.argv) <= 1 else " " + " ".join(sys.argv[1:]))
     meta = {"machine": machine(), "command": command, "size": args.size,
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "load_before": os.getloadavg()}
-    results = []
+            "load_before": os.getloadavg(), "planned": len(names), "done": 0}
+    results: list[dict[str, Any]] = []
+    out = Path(args.output)
+    write = args.size == "full" and not args.no_write
+    earlier = out.read_text() if write and out.exists() else ""
     for name in names:
         print(f"running {name} ({args.size}) …", file=sys.stderr, flush=True)
         result = run_one(name, args.size)
         results.append(result)
         report.print_result(result)
-    meta["load_after"] = os.getloadavg()
-    meta["seconds"] = sum(r["seconds"] for r in results)
-    if args.size == "full" and not args.no_write:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        earlier = out.read_text() if out.exists() else ""
-        out.write_text(report.markdown(results, meta, earlier))
-        print(f"wrote {out}", file=sys.stderr)
+        meta["load_after"] = os.getloadavg()
+        meta["seconds"] = sum(r["seconds"] for r in results)
+        meta["done"] = len(results)
+        if write:  # after each benchmark, so a run cut short keeps what it measured
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(report.markdown(results, meta, earlier))
+    if write:
+        print(f"wrote {out} ({meta['seconds'] / 60:.1f} min)", file=sys.stderr)
     return 1 if any("error" in r for r in results) else 0
 
 

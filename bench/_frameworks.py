@@ -4,11 +4,13 @@ Every framework gets a fake model of its own kind that returns the same script: 
 `add(a=i, b=1)` N times, then stop (agentkit: `finish` + finalizer; the others: a final text or
 `final_answer`). The tool is the same trivial sync function everywhere.
 
-agentkit needs two in-process adjustments, both of agentkit's public knobs or private tables, never
-its source: calibration caps a subtask at 12 steps (5 for an 'easy' step, which gets no thinking
-tools, so its tool list matches the peers'), so the runs raise the step limit of the subtask's
-effort for the duration of one run; and the "memory checkpointer" variant swaps the SQLite
-checkpointer for LangGraph's `InMemorySaver` to show what checkpointing costs.
+agentkit runs two ways. The user path (`agentkit_user_run`) is the default `Agent`, unpatched:
+the script plans steps of at most `USER_STEP_CALLS` calls, as a strategist would within
+calibration's limits. The instrumented run (`agentkit_run`) is one subtask of N steps: it raises
+calibration's step cap in-process for the run (`steps_per_subtask`, no source change) and sets
+budgets so large that compaction never runs; `memory_checkpointer` swaps in LangGraph's
+`InMemorySaver`. Both time the model client inside the run (`Clocks`) and raise unless the run
+made exactly the expected model and tool calls.
 """
 
 from __future__ import annotations

@@ -124,7 +124,8 @@ def _header(meta: dict[str, Any]) -> list[str]:
         "rerun are kept from the earlier run that wrote them.",
         "",
         f"- **Last command:** `{meta['command']}` (size `{meta['size']}`), from the repository "
-        f"root; it took {meta['seconds'] / 60:.1f} min",
+        f"root; it ran {meta.get('done', '?')} of {meta.get('planned', '?')} benchmarks in "
+        f"{meta['seconds'] / 60:.1f} min",
         f"- **Date:** {meta['date']}",
         f"- **Machine:** {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}",
         f"- **Python:** {m['python']}; {versions}",
