@@ -170,10 +170,14 @@ class UserPathScript:
         from agentkit.schema import MAX_PLAN_STEPS
 
         count = min(MAX_PLAN_STEPS, len(self.shares) - self.planned)
+        # Chained, as the peers' one loop is sequential (and one model call at a time keeps
+        # the client's timer from counting two calls at once).
+        first = self.planned
         steps = [PlanStep(id=f"s{i + 1}", title=f"Add numbers, part {i + 1}",
                           expected_calls=self.shares[i],
+                          depends_on=[f"s{i}"] if i > first else [],
                           instructions=f"Call add {self.shares[i]} times, then finish.")
-                 for i in range(self.planned, self.planned + count)]
+                 for i in range(first, first + count)]
         self.planned += count
         return steps, self.planned < len(self.shares)
 

@@ -65,6 +65,7 @@ def test_overhead_measures_every_configuration_inside_the_run(in_process: None) 
             # LiteLLM's share is within agentkit's wrapper.
             assert row["client_calls"] == row["model_calls"]
             assert 0 < row["fake_ms"] < row["litellm_ms"] <= row["client_ms"]
+            assert row["client_ms"] < row["cpu_ms"]["median"]  # one call in flight at a time
     fits = {f["config"]: f for f in result["fits"]}
     assert set(fits) == set(configs)
     pairs = {(r["subject"], r["baseline"], r["steps"]) for r in result["ratios"]}
