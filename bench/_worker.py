@@ -76,10 +76,28 @@ async def profile(task: dict[str, Any]) -> dict[str, Any]:
 
 
 async def concurrency(task: dict[str, Any]) -> dict[str, Any]:
-    from bench.concurrency import measure
+    from bench.concurrency import batch
 
-    return await measure(task["runs"], steps=task["steps"], latency_s=task["latency_s"],
-                         db=task.get("db"))
+    return await batch(task["db"], task["runs"], steps=task["steps"],
+                       latency_s=task["latency_s"], barrier=task.get("barrier"),
+                       parties=task.get("parties", 1))
+
+
+async def concurrency_prepare(task: dict[str, Any]) -> dict[str, Any]:
+    from bench.concurrency import prepare
+
+    return await prepare(task["db"], steps=task["steps"], latency_s=task["latency_s"])
+
+
+async def concurrency_count(task: dict[str, Any]) -> dict[str, Any]:
+    from agentkit.store import Store
+    from bench.concurrency import table_counts
+
+    store = Store(task["db"])
+    try:
+        return table_counts(store)
+    finally:
+        store.close()
 
 
 async def local_model(task: dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +107,7 @@ async def local_model(task: dict[str, Any]) -> dict[str, Any]:
 
 
 TASKS = {"overhead": overhead, "profile": profile, "concurrency": concurrency,
+         "concurrency_prepare": concurrency_prepare, "concurrency_count": concurrency_count,
          "local_model": local_model}
 
 
