@@ -253,6 +253,20 @@ def timed_reply(reply: Any) -> Any:
     return timed
 
 
+def _timed(call: Any, clock: str) -> Any:
+    """`call` (a coroutine function) adding its CPU time to `Clocks.<clock>`."""
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return await call(*args, **kwargs)
+        finally:
+            setattr(Clocks, clock, getattr(Clocks, clock) + time.process_time() - started)
+            Clocks.calls += clock == "client"
+
+    return timed
+
+
 @contextlib.contextmanager
 def timed_model_client() -> Iterator[None]:
     """Time agentkit's `acompletion` (as imported by the client) and `litellm.acompletion`."""
@@ -266,24 +280,8 @@ def timed_model_client() -> Iterator[None]:
             "bench/_frameworks.py times agentkit.models.client.acompletion, which is gone; "
             "point timed_model_client at the function ModelClient.complete now awaits")
     inner = litellm.acompletion
-
-    async def client_call(*args: Any, **kwargs: Any) -> Any:
-        started = time.process_time()
-        try:
-            return await original(*args, **kwargs)
-        finally:
-            Clocks.client += time.process_time() - started
-            Clocks.calls += 1
-
-    async def litellm_call(*args: Any, **kwargs: Any) -> Any:
-        started = time.process_time()
-        try:
-            return await inner(*args, **kwargs)
-        finally:
-            Clocks.litellm += time.process_time() - started
-
-    client_module.acompletion = client_call  # type: ignore[assignment]
-    litellm.acompletion = litellm_call
+    client_module.acompletion = _timed(original, "client")  # type: ignore[assignment]
+    litellm.acompletion = _timed(inner, "litellm")
     try:
         yield
     finally:
