@@ -37,6 +37,6 @@ def render(rows: list[dict[str, Any]], spec: dict[str, Any], notes: list[str]) -
     for r in rows:
         if r["errors"]:
             out.append(f"{r['database']}, {r['processes']} process(es): first errors: "
-                       + " | ".join(e[:200] for e in r["errors"]))
+                       + " | ".join(e[-200:] for e in r["errors"]))  # the cause is last
     return {"name": "concurrency", "title": "Many runs at once", "rows": rows,
             "tables": [table], "targets": targets, "notes": out}

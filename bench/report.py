@@ -100,6 +100,15 @@ def split_sections(text: str) -> list[tuple[str | None, str]]:
     return out
 
 
+def earlier_targets(text: str) -> list[str]:
+    """The rows of an earlier report's targets table."""
+    if "## Targets" not in text:
+        return []
+    block = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
+    return [line for line in block.splitlines()
+            if line.startswith("| ") and not line.startswith("| benchmark |")]
+
+
 def section(r: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     lines = [f"## {r.get('title', r['module'])}", "",
              f"*Module `bench/{r['module']}.py`; measured {meta['date']} by `{meta['command']}` "
@@ -139,22 +148,33 @@ def _header(meta: dict[str, Any]) -> list[str]:
 
 
 def markdown(results: list[dict[str, Any]], meta: dict[str, Any], earlier: str = "") -> str:
-    """The report: this run's sections, then every section of `earlier` (the file as it was)
-    whose benchmark this run did not run or could not measure, kept as it was."""
+    """The report: every section of `earlier` (the file as it was) in its order, replaced by
+    this run's where this run measured it, else kept as it was (target rows too); sections of
+    benchmarks `earlier` lacks come last."""
     lines = _header(meta) + ["## Targets", "",
                              "| benchmark | what | target | measured | met |",
                              "|---|---|---|---|---|"]
     for r in results:
         for t in r.get("targets") or []:
             met = {True: "yes", False: "**no**"}.get(t["met"], "n/a")
-            lines.append(f"| {r['module']} | {t['what']} | {t['target']} | {t['measured']} | "
-                         f"{met} |")
+            cells = [r["module"], t["what"], t["target"], t["measured"], met]
+            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     lines.append("")
     fresh = {r["module"] for r in results if "error" not in r}
-    kept = [(module, body) for module, body in split_sections(earlier) if module not in fresh]
-    for r in results:
-        lines += section(r, meta)
-    for _, body in kept:
+    lines[-1:-1] = [row for row in earlier_targets(earlier) if row.split("|")[1].strip()
+                    not in fresh]
+    # The earlier report's order, with this run's sections in their places; new ones last.
+    by_module = {r["module"]: r for r in results}
+    placed: set[str] = set()
+    for module, body in split_sections(earlier):
+        if module in fresh:
+            if module not in placed:
+                lines += section(by_module[module], meta)
+                placed.add(module)
+            continue
         heading, rest = body.split("\n", 1)
         lines += [heading, "", KEPT, "", rest.lstrip("\n")]
+    for r in results:
+        if r["module"] not in placed:
+            lines += section(r, meta)
     return "\n".join(lines).rstrip() + "\n"

@@ -96,7 +96,8 @@ def test_overhead_interleaves_configurations_and_fits_the_marginal_cost() -> Non
 
 
 def test_the_report_keeps_sections_it_did_not_rerun() -> None:
-    earlier = ("# Benchmarks\n\nold header\n\n## Targets\n\n| old |\n\n"
+    earlier = ("# Benchmarks\n\nold header\n\n## Targets\n\n| benchmark | what |\n|---|---|\n"
+               "| overhead | old target |\n| bench_horizon | horizon target |\n\n"
                "## Old overhead\n\n*Module `bench/overhead.py`, 9 s.* stale numbers\n\n"
                "## Long horizon\n\n*Module `bench/bench_horizon.py`, 24 s.* 2016 calls\n\n"
                "## Notes by hand\n\nwritten by someone\n")
@@ -109,6 +110,9 @@ def test_the_report_keeps_sections_it_did_not_rerun() -> None:
     assert "stale numbers" not in text and "## Overhead now" in text
     assert text.count("2016 calls") == 1 and text.count("written by someone") == 1
     assert text.count(report.KEPT) == 2 and "other processes shared" in text
+    # In the earlier order; the kept benchmark's target row stays, the rerun one's is replaced.
+    assert text.index("## Overhead now") < text.index("## Long horizon")
+    assert "horizon target" in text and "old target" not in text
     # Written again, the kept sections stay once each, marked once each.
     again = report.markdown([fresh], meta, text)
     assert again.count("2016 calls") == 1 and again.count(report.KEPT) == 2
