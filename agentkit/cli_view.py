@@ -12,9 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from agentkit.context import cache_share
-from agentkit.planning import horizon
+from agentkit.planning import calibration, horizon
 from agentkit.planning.horizon import ArchivedStep
-from agentkit.schema import Plan, RunResult
+from agentkit.schema import Effort, Plan, RunResult
 from agentkit.store import PlanVersion, RunRow, Store
 from agentkit.store.records import to_dict
 
@@ -128,6 +128,7 @@ def run_details(store: Store, run_id: str) -> dict[str, Any]:
         "archived": [] if found is None else [
             a.model_dump() for a in horizon.archived(subtasks, found.plan, found.version)],
         "subtasks": [s.model_dump() for s in subtasks],
+        "escalations": [e.model_dump() for e in calibration.escalations(subtasks)],
         "tool_calls": [
             {k: getattr(c, k) for k in ("subtask_id", "name", "arguments", "status", "result")}
             for c in store.get_tool_calls(rid)
@@ -147,13 +148,18 @@ def print_details(console: Console, d: dict[str, Any]) -> None:
         _print_plan_text(console, Plan.model_validate(d["plan"]).render())
         _print_archived(console, [ArchivedStep.model_validate(a) for a in d["archived"]])
     table = Table(title="subtasks", show_edge=False)
-    for column in ("id", "step", "status", "result"):
+    for column in ("id", "step", "status", "effort", "result"):
         table.add_column(column)
+    raised = {e["subtask_id"]: e["after"] for e in d["escalations"]}
     for s in d["subtasks"]:
+        effort = calibration.describe(Effort.model_validate(s["effort"]))
+        if s["id"] in raised:
+            effort += f" ↑ after {raised[s['id']]} failed"
         table.add_row(
             Text(s["id"]),
             Text(s["step_id"]),
             Text(s["status"], style=_STYLE.get(s["status"], "")),
+            Text(effort),
             Text((s["result"] or "")[:70]),
         )
     console.print(table)

@@ -15,6 +15,7 @@ EventKind = Literal[
     "calibrated",  # the run's budget and tools
     "plan",  # a plan version: trigger, reason, steps
     "subtask",  # a subtask made by the decomposer
+    "step_split",  # a step over budget split: by the decomposer model, or the fallback (why)
     "monitor",  # the monitor's decision after a round
     "subtask_started",
     "subtask_stopped",  # cut off by a spent budget; it runs again on resume

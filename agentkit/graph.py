@@ -130,7 +130,7 @@ async def _revised(ctx: RunContext, state: RunState) -> tuple[Plan, str, str]:
     return kept, state.get("trigger") or "failure", reason
 
 
-def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+async def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     version = state["plan_version"]
     found = ctx.records.plan(version)
@@ -141,11 +141,16 @@ def decompose_node(state: RunState, runtime: Runtime[RunContext]) -> dict[str, A
         if lifecycle.supersede(old, version):
             ctx.records.update_subtask(old)
             superseded[old.id] = old.status
-    created = decomposer.decompose(
-        found.plan, version, budget=ctx.budget, existing=existing, goal=ctx.goal,
+    created, splits = await decomposer.decompose_with_model(
+        ctx.client, found.plan, version, budget=ctx.budget, existing=existing, goal=ctx.goal,
+        tool_names=ctx.tools.names,
         tools_tokens=decomposer.DEFAULT_TOOLS_TOKENS + count_tools(ctx.tools.specs()),
     )
     ctx.records.save_subtasks(created)
+    for split in splits:
+        ctx.emit("step_split", {"step": split.step_id, "source": split.source,
+                                "reason": split.reason, "titles": list(split.titles),
+                                "depth": split.depth, "sub_step": split.sub_step})
     for s in created:
         ctx.emit(
             "subtask", {"id": s.id, "step": s.step_id, "title": s.title,

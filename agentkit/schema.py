@@ -29,19 +29,28 @@ CONTROL_TOOLS = ("finish", "fail", "report_contradiction")
 MAX_PLAN_STEPS = 12
 
 
+# The fields of a piece of planned work: a plan step, or a sub-step the decomposer writes.
+StepId = Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9_.-]+$")]
+StepTitle = Annotated[str, Field(min_length=1, max_length=100)]
+Instructions = Annotated[str, Field(max_length=600)]
+Criteria = Annotated[str, Field(max_length=300)]
+StepDeps = Annotated[list[Annotated[str, Field(max_length=24)]], Field(max_length=6)]
+ExpectedCalls = Annotated[int, Field(ge=1, le=200)]
+
+
 class PlanStep(BaseModel):
     """One step of a plan, with what counts as done."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9_.-]+$")]
-    title: Annotated[str, Field(min_length=1, max_length=100)]
-    instructions: Annotated[str, Field(max_length=600)] = ""
-    success_criteria: Annotated[str, Field(max_length=300)] = ""
-    depends_on: Annotated[list[Annotated[str, Field(max_length=24)]], Field(max_length=6)] = []
+    id: StepId
+    title: StepTitle
+    instructions: Instructions = ""
+    success_criteria: Criteria = ""
+    depends_on: StepDeps = []
     difficulty: Difficulty = "medium"
     # About how many tool calls the step takes; its step limit and budget are sized from it.
-    expected_calls: Annotated[int, Field(ge=1, le=200)] | None = None
+    expected_calls: ExpectedCalls | None = None
     # A shell command run in the workspace (in the sandbox) when the step's last subtask calls
     # finish: exit code 0 accepts the result, anything else sends it back with the output.
     check: Annotated[str | None, Field(max_length=300)] = None
@@ -165,10 +174,14 @@ class Budget(BaseModel):
     subtask_tokens: int = Field(default=20_000, ge=100)
     min_subtask_tokens: int = Field(default=10_000, ge=100)
     max_subtask_tokens: int = Field(default=100_000, ge=100)
-    # A subtask estimated over its budget is split in two, recursively up to this depth.
+    # A subtask estimated over its budget is split: into the decomposer model's sub-steps, or
+    # (its answer unusable) in two, recursively up to this depth; 0 never splits.
     max_split_depth: int = Field(default=3, ge=0, le=6)
-    # Adjacent subtasks of a chain both estimated under this many tokens are merged (0: never).
-    merge_below_tokens: int = Field(default=1_500, ge=0)
+    # Adjacent subtasks of a chain whose own work at their step limit (the estimate without the
+    # context every turn re-reads) is under this many tokens are merged (0: never). The default
+    # merges trivial one-call steps (1.4k-1.5k measured, bench_decompose) and no easy step
+    # (4.1k and more).
+    merge_below_tokens: int = Field(default=3_000, ge=0)
     max_revisions: int = Field(default=3, ge=0)
     stall_limit: int = Field(default=3, ge=1)
 

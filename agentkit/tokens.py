@@ -86,8 +86,28 @@ def _count_message(message: dict[str, Any]) -> int:
     elif content:
         total += _count_cached(json.dumps(content))
     for call in message.get("tool_calls") or []:
-        total += _count_cached(json.dumps(call))
+        total += _count_call(call)
     return total
+
+
+# Tool calls by value: a provider hands back copies of the history's messages (LiteLLM copies each
+# one before sending it), so the by-object memo misses them, and encoding every old call again at
+# every step made counting a copied prompt quadratic.
+_CALLS: dict[tuple[Any, ...], int] = {}
+_CALLS_MAX = 65_536
+
+
+def _count_call(call: dict[str, Any]) -> int:
+    try:
+        key = tuple((k, tuple(v.items()) if isinstance(v, dict) else v) for k, v in call.items())
+        found = _CALLS.get(key)
+    except TypeError:  # a value that cannot be hashed: count it without the memo
+        return _count_cached(json.dumps(call))
+    if found is None:
+        if len(_CALLS) >= _CALLS_MAX:
+            _CALLS.clear()
+        found = _CALLS[key] = _count_cached(json.dumps(call))
+    return found
 
 
 def count_tools(tools: list[dict[str, Any]] | None) -> int:

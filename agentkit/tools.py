@@ -12,6 +12,7 @@ unsupported signature) raises `ToolDefinitionError` at once.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import re
@@ -131,8 +132,8 @@ class Tool:
         )
         self.context_param: str | None
         self.args_model: type[BaseModel] | None
-        self.context_param, self.args_model = _args_model(function, self.name, arg_docs)
-        self.parameters = _strip_titles(self.args_model.model_json_schema())
+        self.context_param, self.args_model, parameters = _described(function, self.name, arg_docs)
+        self.parameters = copy.deepcopy(parameters)
 
     @classmethod
     def from_schema(
@@ -347,6 +348,39 @@ class Toolset:
 
     def specs(self) -> list[dict[str, Any]]:
         return [t.spec() for t in self._tools.values()]
+
+
+# A function's argument model and schema, by what they are built from. Factories build the same
+# closure again for every subtask (`recall`, the thinking tools, a user's tool factory), and
+# building a Pydantic model and its JSON Schema cost more than the rest of a subtask's setup.
+_DESCRIBED: dict[tuple[Any, ...], tuple[str | None, type[BaseModel], dict[str, Any]]] = {}
+_DESCRIBED_MAX = 4096
+
+
+def _described(
+    function: Callable[..., Any], tool_name: str, docs: dict[str, str]
+) -> tuple[str | None, type[BaseModel], dict[str, Any]]:
+    """(context parameter, argument model, JSON Schema) of `function`, built once per code,
+    name, docs, defaults and annotations; never cached when one of them cannot be hashed."""
+    code = getattr(function, "__code__", None)
+    key: tuple[Any, ...] | None = None
+    if code is not None:
+        key = (code, tool_name, tuple(sorted(docs.items())), function.__defaults__,
+               tuple(sorted((function.__kwdefaults__ or {}).items())),
+               tuple(getattr(function, "__annotations__", {}).items()))
+        try:
+            found = _DESCRIBED.get(key)
+        except TypeError:  # an unhashable default or annotation
+            key = found = None
+        if found is not None:
+            return found
+    context_param, model = _args_model(function, tool_name, docs)
+    described = context_param, model, _strip_titles(model.model_json_schema())
+    if key is not None:
+        if len(_DESCRIBED) >= _DESCRIBED_MAX:
+            _DESCRIBED.clear()
+        _DESCRIBED[key] = described
+    return described
 
 
 def _args_model(

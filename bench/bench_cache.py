@@ -1,14 +1,13 @@
 """Prompt caching on a long run: the share of prompt tokens a provider's cache could reuse.
 
 A scripted run of two plan steps, each a long executor conversation of 120 (smoke: 30) sequential
-`read` calls whose outputs are large (about 370 tokens), with `max_prompt_tokens` small enough
-that the context manager compacts every several steps (and, with the wider cap of the full size,
-masking alone suffices). The cache-eligible share is
-`agentkit.context.cache_share`: for each model call, the tokens of the longest prefix (tool
-schemas, then whole messages) it shares with the previous call of the same subtask and role,
-over all prompt tokens, counted with tiktoken. The same run with compaction off (no prompt cap)
-gives the share an append-only prompt reaches; compaction's own tokens (summarizer calls) are
-reported as a share of all tokens.
+`read` calls whose outputs are large (about 370 tokens), with `max_prompt_tokens` small enough that
+the context manager compacts every several steps (and a wider cap in the full size). The
+cache-eligible share is `agentkit.context.cache_share`: for each model call, the tokens of the
+longest prefix (tool schemas, then whole messages) it shares with the previous call of the same
+subtask and role, over all prompt tokens, counted with tiktoken. The same run with compaction off
+(no prompt cap) gives the share an append-only prompt reaches; compaction's own tokens (summarizer
+calls) are reported as a share of all tokens.
 """
 
 from __future__ import annotations

@@ -81,7 +81,8 @@ def audit(request: ModelRequest) -> object:
         die_at("compaction")
         text = request.messages[-1]["content"]
         found = dict(re.findall(r"\b(key_\d+) = (value-\d+)", text))
-        return {"goal": "audit", "facts": [{"key": k, "value": v} for k, v in found.items()]}
+        return {"goal": "audit", "done": [f"read the records of {', '.join(found)}"[:400]],
+                "facts": [{"key": k, "value": v} for k, v in found.items()]}
     if request.role == "finalizer":
         return request.last_user_text.rsplit("Read the records: ", 1)[-1]
     # The last record read, from the calls still in the prompt (older ones get compacted away).

@@ -197,9 +197,9 @@ def test_cli_rejects_an_unknown_benchmark(capsys: pytest.CaptureFixture[str]) ->
     assert "no-such-bench" in capsys.readouterr().err
 
 
-# These have their own smoke tests with their assertions (tests/test_kill_sweep.py,
-# tests/test_small_goals.py, tests/test_bench_strategy.py, above).
-OWN_TESTS = ["bench_kills", "bench_small_goals", "bench_strategy", "bench_vote"]
+# These have their own smoke tests with their assertions (tests/test_bench_context.py,
+# tests/test_kill_sweep.py, tests/test_small_goals.py, tests/test_bench_strategy.py, above).
+OWN_TESTS = ["bench_context", "bench_kills", "bench_small_goals", "bench_strategy", "bench_vote"]
 
 
 @pytest.mark.parametrize("name", [n for n in discover() if n not in [*CORE, *OWN_TESTS]])

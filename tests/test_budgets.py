@@ -92,6 +92,8 @@ def _check_stopped_cleanly(db: str, run_id: str, notes: Notes, kind: str) -> Non
 
 
 async def _run(notes: Notes, db: str, workspace: Path, budget: Budget) -> str:
+    # One subtask per note: the three trivial steps are not merged.
+    budget = budget.model_copy(update={"merge_below_tokens": 0})
     agent = Agent(notes.model, tools=[notes.tool], db=db, workspace=workspace, budget=budget)
     result = await agent.run("Write three notes")
     assert result.status == "budget_exhausted", (result.status, result.error)

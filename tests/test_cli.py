@@ -57,8 +57,8 @@ def test_json_output_keeps_the_shape_of_the_stored_rows(db: str, workspace: Path
 
     details = json.loads(CliRunner().invoke(app, ["runs", "show", run_id, "--db", db,
                                                   "--json"]).output)
-    assert list(details) == ["run", "plan_version", "plan", "archived", "subtasks", "tool_calls",
-                             "usage", "prompt_cache"]
+    assert list(details) == ["run", "plan_version", "plan", "archived", "subtasks",
+                             "escalations", "tool_calls", "usage", "prompt_cache"]
     assert list(details["run"]) == [
         "id", "goal", "status", "model", "workspace", "settings", "answer", "error",
         "parent_run_id", "created_at", "updated_at",

@@ -101,29 +101,33 @@ async def test_tool_pairs_are_never_split(db: str) -> None:
         assert fitted[-len(pair(0, "", calls)):][0]["role"] == "assistant"
 
 
+def facts_block(messages: list[dict[str, Any]]) -> str:
+    [block] = [m["content"] for m in messages
+               if str(m.get("content") or "").startswith("[context facts")]
+    return block
+
+
 async def test_plan_stays_pinned_and_facts_keep_their_latest_value(db: str) -> None:
     context, _ = setup(db)
     messages = conversation(80, facts={3: "key_3 = old-33", 50: "key_3 = new-77"})
     fitted = await context.fit(messages, budget_tokens=3000)
 
     assert fitted[:2] == pinned()
-    [summary] = summaries_in(fitted)
-    assert "key_3 = new-77" in summary and "old-33" not in summary
+    assert summaries_in(fitted)
+    assert "- key_3 = new-77" in facts_block(fitted)
+    assert "old-33" not in json.dumps(fitted)
     assert "key_79 = v79" in fitted[-1]["content"]  # the newest turn is verbatim
     assert context.store.get_facts(context.run_id)["key_3"] == "new-77"
 
 
-async def test_merged_summaries_keep_latest_values_even_if_the_merger_does_not(db: str) -> None:
-    def stale_merger(request: ModelRequest) -> Summary:
+async def test_merges_rewrite_prose_but_never_drop_or_alter_facts(db: str) -> None:
+    def careless_merger(request: ModelRequest) -> Summary:
         if "Summaries, oldest first" in request.messages[-1]["content"]:
-            # A careless merge: the first value it saw for each key.
-            first: dict[str, str] = {}
-            for k, v in FACT.findall(request.messages[-1]["content"]):
-                first.setdefault(k, v)
-            return Summary(facts=[Fact(key=k, value=v) for k, v in first.items()])
+            # A careless merge: drops every fact but one, and garbles that one.
+            return Summary(goal="merged", facts=[Fact(key="key_2", value="garbled")])
         return extract_summary(request)
 
-    context, model = setup(db, stale_merger, summary_share=0.05)
+    context, model = setup(db, careless_merger, summary_share=0.01, facts_share=0.3)
     messages = conversation(30, facts={2: "key_2 = first"})
     messages = await context.fit(messages, budget_tokens=3000)
     for i in range(30, 60):
@@ -134,10 +138,13 @@ async def test_merged_summaries_keep_latest_values_even_if_the_merger_does_not(d
     merged = [r for r in rows if r.merged_ids]
     assert merged, "the summaries grew past their share, so they must have been merged"
     assert merged[-1].level >= 2
-    [summary] = summaries_in(messages)
-    assert "key_2 = second" in summary and "first" not in summary
-    assert "Summaries, oldest first" in model.requests[-1].messages[-1]["content"] or any(
-        "Summaries, oldest first" in r.messages[-1]["content"] for r in model.requests)
+    block = facts_block(messages)
+    assert "- key_2 = second" in block and "garbled" not in json.dumps(messages)
+    summarized = {k for r in rows if not r.merged_ids
+                  for k in Summary.model_validate_json(r.data).fact_map()}
+    in_prompt = {k for k, _ in FACT.findall(json.dumps(messages))}
+    assert summarized - {"key_2"} <= in_prompt  # every key a summary kept is still shown
+    assert any("Summaries, oldest first" in r.messages[-1]["content"] for r in model.requests)
 
 
 async def test_masked_output_comes_back_through_recall(db: str, workspace: Path) -> None:
@@ -241,11 +248,8 @@ async def test_executor_fits_every_prompt_and_offers_recall(db: str, workspace: 
             return ToolCall(name="finish", arguments={"result": recalled[-1][-40:]})
         if len(steps) <= 40:
             return ToolCall(name="read_record", arguments={"n": len(steps)})
-        # The newest stub seen so far (it may since have been summarized out of the prompt).
-        stub = [m["content"] for r in model.requests for m in r.messages
-                if m["role"] == "tool" and m["content"].startswith("[output masked")][-1]
-        return ToolCall(name="recall", arguments={"query": re.match(r"\[output masked #(m\d+)",
-                                                                     stub)[1]})
+        # The first output compaction took out of the prompt (masked or summarized: it is kept).
+        return ToolCall(name="recall", arguments={"query": "m1"})
 
     model = FunctionModel(agent)
     ctx = RunContext(run_id=run_id, goal="audit", store=store,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agentkit import Agent, UserError, load_tools
+from agentkit import Agent, Budget, UserError, load_tools
 from agentkit.store import Store
 from tests.test_strategy import BROKEN, FIXED, GOAL, WRITE, Plan, worker
 
@@ -15,8 +15,9 @@ async def test_fork_from_a_plan_version_keeps_done_work(db: str, workspace: Path
     first = Plan(strategy="broken", steps=[WRITE, BROKEN])
     second = Plan(strategy="working", steps=[WRITE, FIXED])
     tools = [load_tools("files"), load_tools("shell")]
-    original = await Agent(worker([first, second]), tools=tools, db=db,
-                           workspace=workspace).run(GOAL)
+    budget = Budget(merge_below_tokens=0)  # each trivial step on its own
+    original = await Agent(worker([first, second]), tools=tools, db=db, workspace=workspace,
+                           budget=budget).run(GOAL)
     assert original.plan_version == 2
 
     model = worker([second])

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from agentkit import Agent, FunctionModel, ModelRequest, Plan, PlanStep, Store, ToolCall, tool
 from agentkit.cli import app
-from agentkit.planning import monitor, strategist
+from agentkit.planning import monitor, similar, strategist
 from agentkit.planning.decomposer import decompose
 from agentkit.planning.horizon import PlanExtension, archived
 from agentkit.schema import MAX_PLAN_STEPS, Budget, Subtask
@@ -132,7 +132,7 @@ def windowed(windows: int, per_window: int) -> FunctionModel:
 async def test_a_run_extends_its_plan_past_the_step_cap(db: str, workspace: Path) -> None:
     model = windowed(windows=5, per_window=10)  # 50 steps; 4 extends, over max_revisions=3
     agent = Agent(model, tools=[work], db=db, workspace=workspace,
-                  budget=Budget(max_model_calls=400, max_tokens=None))
+                  budget=Budget(max_model_calls=400, max_tokens=None, merge_below_tokens=0))
     result = await agent.run(GOAL)
 
     assert result.status == "completed", result.error
@@ -195,3 +195,60 @@ def test_a_plan_repeating_a_step_keeps_its_first_copy() -> None:
     ]})
     assert [(s.id, s.depends_on) for s in draft.steps] == [
         ("s1", []), ("s2", ["s1"]), ("s5", ["s2"])]
+
+
+def test_near_duplicate_steps_are_found_and_different_targets_are_not() -> None:
+    steps = [PlanStep(id="s1", title="Write the report", instructions="Write report.md from "
+                      "the notes."),
+             PlanStep(id="s2", title="Read module 3", instructions="Read module 3 and note it."),
+             PlanStep(id="s3", title="Read module 4", instructions="Read module 4 and note it."),
+             PlanStep(id="s4", title="Write the final report", instructions="Write report.md "
+                      "from the notes.", depends_on=["s2"]),
+             PlanStep(id="s5", title="Check it", depends_on=["s4"])]
+    pairs = similar.near_duplicates(steps)
+    assert pairs == [("s1", "s4")]  # modules 3 and 4 are different work
+    assert [(s.id, s.depends_on) for s in similar.fold(steps, pairs)] == [
+        ("s1", []), ("s2", []), ("s3", []), ("s5", ["s1"])]
+
+
+async def test_a_plan_with_near_duplicates_goes_back_to_the_strategist_once(
+    db: str, workspace: Path
+) -> None:
+    repeating = Plan(strategy="s", steps=[
+        PlanStep(id="s1", title="Write the report", instructions="Write report.md.",
+                 difficulty="easy"),
+        PlanStep(id="s2", title="Write the final report", instructions="Write report.md.",
+                 difficulty="easy")])
+    asked: list[ModelRequest] = []
+
+    def reply(request: ModelRequest) -> object:
+        if request.role == "strategist":
+            asked.append(request)
+            return repeating  # keeps its repeat: it is merged
+        if request.role == "finalizer":
+            return "done"
+        return ToolCall(name="finish", arguments={"result": "written"})
+
+    result = await Agent(FunctionModel(reply), db=db, workspace=workspace).run(GOAL)
+    assert result.status == "completed", result.error
+    assert len(asked) == 2 and "'s2' repeats 's1'" in asked[1].messages[-1]["content"]
+    assert result.plan is not None and [s.id for s in result.plan.steps] == ["s1"]
+    assert [s.step_id for s in result.subtasks] == ["s1"]
+
+
+def test_done_steps_listed_again_do_not_count_against_the_plan_cap() -> None:
+    done_ids = [f"d{i}" for i in range(6)]
+    listed = [{"id": i, "title": f"Finished step {i}"} for i in done_ids] + [
+        {"id": f"n{i}", "title": f"New step {i}"} for i in range(MAX_PLAN_STEPS)]
+    draft = strategist.RevisionDraft.model_validate({"strategy": "s", "steps": listed})
+    done = [Subtask(id=f"t{n}", step_id=i, plan_version=1, title=i, status="done")
+            for n, i in enumerate(done_ids)]
+    old = Plan(strategy="s", steps=[PlanStep(id=i, title=f"Finished step {i}")
+                                    for i in done_ids])
+    plan = strategist.carry_over(old, draft, done)
+    assert [s.id for s in plan.steps] == [f"n{i}" for i in range(MAX_PLAN_STEPS)]
+    assert not plan.continues
+    more = strategist.RevisionDraft.model_validate({"strategy": "s", "steps": listed + [
+        {"id": "n99", "title": "One more"}]})
+    windowed = strategist.carry_over(old, more, done)  # 13 open steps: 12 now, the rest later
+    assert len(windowed.steps) == MAX_PLAN_STEPS and windowed.continues

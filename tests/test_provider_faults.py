@@ -97,3 +97,18 @@ async def test_a_hanging_provider_stops_at_the_time_budget(
 
     assert result.status == "budget_exhausted"
     assert took < 3 + 1.5, took
+
+
+async def test_a_hosted_models_calls_are_priced_once_by_litellms_price_list(
+    provider: FakeProvider, db: str, workspace: Path
+) -> None:
+    import litellm
+
+    price = litellm.model_cost["gpt-4o-mini"]
+    per_call = 10 * price["input_cost_per_token"] + 2 * price["output_cost_per_token"]
+    result = await Agent("openai/gpt-4o-mini", db=db, workspace=workspace).run("Say hello")
+
+    assert result.status == "completed"
+    recorded = [c.cost_usd for c in Store(db).get_model_calls(result.run_id)]
+    assert recorded == pytest.approx([per_call] * 3)
+    assert result.usage.cost_usd == pytest.approx(3 * per_call)

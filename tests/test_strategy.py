@@ -61,7 +61,7 @@ def _agent(model: FunctionModel, db: str, workspace: Path, **budget: int) -> Age
         tools=[load_tools("files"), load_tools("shell")],
         db=db,
         workspace=workspace,
-        budget=Budget(**budget),
+        budget=Budget(**{"merge_below_tokens": 0, **budget}),  # each trivial step on its own
     )
 
 

@@ -541,3 +541,31 @@ def test_cli_lists_names_sources_and_signatures(tmp_path: Path) -> None:
 
     unknown = CliRunner().invoke(app, ["tools", "list", "--tools", "nope"])
     assert unknown.exit_code == 2 and "'nope' is neither a built-in pack" in unknown.output
+
+
+def _factory(default: int, name: str) -> Tool:
+    def scaled(x: int, factor: int = default) -> int:
+        """Scale a number.
+
+        Args:
+            x: the number.
+            factor: what to multiply it by.
+        """
+        return x * factor
+
+    return Tool(scaled, name=name)
+
+
+async def test_tools_built_by_one_factory_keep_their_own_defaults_names_and_schemas(
+    tmp_path: Path,
+) -> None:
+    two, three, again = _factory(2, "double"), _factory(3, "triple"), _factory(2, "double")
+
+    assert two.parameters["properties"]["factor"]["default"] == 2
+    assert three.parameters["properties"]["factor"]["default"] == 3
+    assert again.parameters == two.parameters
+    again.parameters["properties"]["x"]["description"] = "changed"  # a tool's own copy
+    assert two.parameters["properties"]["x"]["description"] == "the number."
+    ctx = ToolContext(workspace=tmp_path)
+    assert (await three.run({"x": 5}, ctx)).content == "15"
+    assert (await two.run({"x": 5}, ctx)).content == "10"

@@ -3,6 +3,7 @@
 ```
 [system, first user message]   pinned: the plan, the ledger and the subtask; never compacted
 [summary messages]             what compaction left of older turns, oldest first
+[facts block]                  the facts learned so far, from the facts table (see `_facts`)
 [turn groups]                  an assistant message with its tool results, or a lone user message
 ```
 
@@ -12,8 +13,11 @@ A group moves as a whole, so a tool call is never separated from its result.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+from agentkit.context._facts import is_block
 
 Message = dict[str, Any]
 Group = list[Message]
@@ -30,9 +34,10 @@ class Layout:
     summaries: list[Message]
     groups: list[Group]
     first_body: int  # position of groups[0][0] in the subtask's uncompacted conversation
+    facts: list[Message] = field(default_factory=list)  # the facts block, at most one message
 
     def messages(self) -> list[Message]:
-        return [*self.pinned, *self.summaries, *(m for g in self.groups for m in g)]
+        return [*self.pinned, *self.summaries, *self.facts, *(m for g in self.groups for m in g)]
 
 
 def split(messages: list[Message]) -> Layout:
@@ -43,11 +48,12 @@ def split(messages: list[Message]) -> Layout:
     while i < len(messages) and summary_span(messages[i]) is not None:
         i += 1
     summaries = messages[pin_end:i]
+    facts = messages[i:i + 1] if i < len(messages) and is_block(messages[i]) else []
     spans = [summary_span(m) for m in summaries]
     first_body = max((s[2] + 1 for s in spans if s), default=pin_end)
     return Layout(
-        pinned=messages[:pin_end], summaries=list(summaries), groups=group(messages[i:]),
-        first_body=first_body,
+        pinned=messages[:pin_end], summaries=list(summaries), facts=facts,
+        groups=group(messages[i + len(facts):]), first_body=first_body,
     )
 
 
@@ -85,11 +91,15 @@ def masked_id(message: Message) -> int | None:
     return None if found is None else int(found[1])
 
 
-def stub(masked: int, name: str, tokens: int, content: str) -> str:
+def stub(
+    masked: int, name: str, tokens: int, content: str, *, kept: Sequence[str] = ()
+) -> str:
+    """A masked output's stub: its id, size and first words, and `kept` lines verbatim."""
     preview = " ".join(content.split())[:60]
+    lines = "".join(f"\n  kept: {line}" for line in kept)
     return (
         f"[output masked #m{masked}: {name}, {tokens} tokens; recall(\"m{masked}\") shows it "
-        f"in full] {preview}..."
+        f"in full] {preview}...{lines}"
     )
 
 

@@ -54,17 +54,20 @@ class Summary(BaseModel):
         order = list(reversed(dict.fromkeys(f.key for f in reversed(self.facts))))
         return self.model_copy(update={"facts": [Fact(key=k, value=values[k]) for k in order]})
 
-    def render(self) -> str:
-        """The summary as it is put into a prompt."""
+    def render(self, *, facts: bool = True) -> str:
+        """The summary as text; without `facts`, its prose only (the context manager shows
+        facts from the facts table instead, where code keeps them verbatim)."""
         parts = [f"Goal: {self.goal or '-'}", f"Plan status: {self.plan_status or '-'}"]
         parts += _section("Done", self.done)
         parts += _section(
             "Failed attempts (do not repeat)",
             [f"{a.attempt} - failed because {a.why}" for a in self.failed_attempts],
         )
-        parts += _section(
-            "Facts learned (exact; latest value)", [f"{f.key} = {f.value}" for f in self.facts]
-        )
+        if facts:
+            parts += _section(
+                "Facts learned (exact; latest value)",
+                [f"{f.key} = {f.value}" for f in self.facts],
+            )
         parts += _section("Open questions", self.open_questions)
         parts.append(f"Next step: {self.next_step or '-'}")
         return "\n".join(parts)
@@ -81,15 +84,21 @@ key changes, keep only its latest value. Record every failed attempt with why it
 not repeated. Be brief everywhere else."""
 
 MERGE_SYSTEM = """You merge summaries of consecutive parts of one agent's work, given oldest first,
-into one shorter summary with the same sections. Later summaries override earlier ones: keep the
-latest value of every fact, copied verbatim. Drop what no longer matters; keep failed attempts."""
+into one shorter summary with the same sections. Later summaries override earlier ones. Facts are
+kept elsewhere, verbatim: leave the facts section empty. Drop what no longer matters; keep failed
+attempts."""
 
 
-def summarize_prompt(task: str, first: int, last: int, turns: str) -> str:
+def summarize_prompt(task: str, first: int, last: int, turns: str, keys: list[str]) -> str:
+    known = ("\n\nFacts already known that these turns mention (reuse the same key when a "
+             "value changes): " + "; ".join(keys[:_MAX_KEYS])) if keys else ""
     return (
-        f"The agent's task (it stays in the prompt; do not copy it):\n{task}\n\n"
+        f"The agent's task (it stays in the prompt; do not copy it):\n{task}{known}\n\n"
         f"Summarize messages {first}-{last} of its conversation:\n\n{turns}"
     )
+
+
+_MAX_KEYS = 40
 
 
 def merge_prompt(summaries: list[str], max_tokens: int) -> str:

@@ -88,7 +88,33 @@ async def execute(
     otherwise the model is told why and goes on within its step limit.
     `BudgetExceeded` (the run's budget) and `ModelError` propagate.
     """
+    outcome = await _execute(subtask, messages, client=client, tools=tools, call_tool=call_tool,
+                             context=context, max_tool_errors=max_tool_errors, checks=checks)
+    if context is not None:  # what the newest turns taught reaches the run's facts
+        await context.settle(messages, budget_tokens=subtask.effort.budget_tokens,
+                             model=_tier_model(client, subtask), subtask_id=subtask.id)
+    return outcome
+
+
+def _tier_model(client: ModelClient, subtask: Subtask) -> str | None:
+    return subtask.effort.model if subtask.effort.model in client.aliases else None
+
+
+async def _execute(
+    subtask: Subtask,
+    messages: list[dict[str, Any]],
+    *,
+    client: ModelClient,
+    tools: Toolset,
+    call_tool: ToolCaller,
+    context: ContextManager | None,
+    max_tool_errors: int,
+    checks: Sequence[str],
+) -> Outcome:
     effort = subtask.effort
+    # Every call of the subtask, its thinking tools' too, at its tier and reasoning effort.
+    client = client.at_effort(effort.model if effort.model in client.aliases else None,
+                              effort.reasoning_effort)
     client, tally = client.counting()
     tools = toolbox.for_subtask(
         tools, client=client, thinking_on=effort.thinking_tools, context=context,
@@ -141,11 +167,7 @@ async def _ask(
             model=effort.model if tiered else None, subtask_id=subtask.id,
         )
     response = await client.complete(
-        ModelRequest(
-            role="executor", messages=messages, tools=specs, subtask_id=subtask.id,
-            model=effort.model if tiered else None,
-            reasoning_effort=effort.reasoning_effort if tiered else None,
-        )
+        ModelRequest(role="executor", messages=messages, tools=specs, subtask_id=subtask.id)
     )
     if context is not None:
         context.observe(response.model, messages, specs, response.prompt_tokens)

@@ -11,6 +11,7 @@ They are ordinary `Tool`s built by factories, so the executor runs every call on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Annotated, Literal
 
@@ -31,6 +32,12 @@ SOURCE = "agentkit"
 
 def control_tools() -> list[Tool]:
     """`finish`, `fail` and `report_contradiction`."""
+    return list(_control_tools())
+
+
+@functools.cache
+def _control_tools() -> tuple[Tool, ...]:
+    """Built once: a `Tool` never changes after it is built, and every subtask offers these."""
 
     def finish(result: str) -> str:
         """Call when the subtask's success criteria are met, with the result.
@@ -59,11 +66,11 @@ def control_tools() -> list[Tool]:
         """
         return f"found {fact!r}, which contradicts the assumption {assumption!r}"
 
-    return [
+    return (
         Tool(finish, idempotent=True, source=SOURCE, ends_subtask="done"),
         Tool(fail, idempotent=True, source=SOURCE, ends_subtask="failed"),
         Tool(report_contradiction, idempotent=True, source=SOURCE, ends_subtask="contradiction"),
-    ]
+    )
 
 
 CONTROL_NAMES = frozenset(t.name for t in control_tools())

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 # `_litellm` imports LiteLLM itself only at the first call that needs it, so importing these
 # costs nothing; `agentkit.models` is the door, `_litellm` the room behind it.
-from agentkit.models._litellm import check_model, context_window, supports_reasoning
+from agentkit.models._litellm import (
+    check_model,
+    context_window,
+    supports_reasoning,
+    takes_reasoning_effort,
+)
 from agentkit.models.base import ModelRequest, ModelResponse, ToolCall
 from agentkit.models.client import CallHooks, ModelClient, NoHooks, Tally
 from agentkit.models.guard import allow_model_requests, set_allow_model_requests
@@ -30,4 +35,5 @@ __all__ = [
     "context_window",
     "set_allow_model_requests",
     "supports_reasoning",
+    "takes_reasoning_effort",
 ]

@@ -26,8 +26,11 @@ BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 CALL_TIMEOUT = 600.0
 
-# Where an offline provider's reply (a scripted `Reply.cost_usd`) leaves its price for `_normalize`.
-_OFFLINE_COST = "agentkit_cost_usd"
+# Where a response carries its price. LiteLLM stamps it on every response it prices, and keeps a
+# price already stamped: an offline provider stamps its own (a scripted `Reply.cost_usd`, zero for
+# the embedded model), which spares LiteLLM a failing price lookup per call, and `_normalize` reads
+# the stamp instead of pricing the response a second time.
+_COST = "response_cost"
 
 
 @functools.cache
@@ -152,7 +155,7 @@ def _fill(
         completion_tokens=completion_tokens,
         total_tokens=prompt_tokens + completion_tokens,
     )
-    response._hidden_params[_OFFLINE_COST] = cost_usd  # LiteLLM prices no offline model
+    response._hidden_params[_COST] = cost_usd  # LiteLLM knows no offline model's price
     return response
 
 
@@ -202,6 +205,14 @@ def supports_reasoning(model: str) -> bool:
         return False
 
 
+def takes_reasoning_effort(model: str) -> bool:
+    """Whether a call to `model` is sent `reasoning_effort`: when LiteLLM knows the model takes
+    reasoning controls (`supports_reasoning`), and for scripted models, which stand in for any
+    model in tests and receive every control a call carries. The embedded model has none."""
+    provider = model.split("/", 1)[0]
+    return provider == "scripted" or (provider != "local" and supports_reasoning(model))
+
+
 @functools.cache
 def context_window(model: str) -> int | None:
     """The most input tokens `model` takes, or None when unknown (scripted models, or a model
@@ -247,6 +258,8 @@ async def acompletion(
     lib = litellm()
     kwargs = _arguments(model, request)
     hosted = model.split("/", 1)[0] not in guard.OFFLINE_PROVIDERS
+    if not hosted:
+        _register_offline(model)
     if hosted:
         kwargs["timeout"] = CALL_TIMEOUT if timeout is None else min(CALL_TIMEOUT, timeout)
     started = time.perf_counter()
@@ -352,19 +365,40 @@ def _normalize(lib: Any, model: str, raw: Any, latency: float) -> ModelResponse:
         call_id = call["id"] if isinstance(call, dict) else call.id
         calls.append(ToolCall(name=name, arguments=args or "{}", id=call_id or ""))
     usage = getattr(raw, "usage", None)
-    cost = float((getattr(raw, "_hidden_params", None) or {}).get(_OFFLINE_COST, 0.0))
-    if model.split("/", 1)[0] not in guard.OFFLINE_PROVIDERS:
-        try:
-            cost = float(lib.completion_cost(completion_response=raw) or 0.0)
-        except Exception:  # no price known for this model: record zero, not a crash
-            cost = 0.0
     return ModelResponse(
         model=model,
         text=choice.message.content,
         tool_calls=calls,
         prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
         completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        cost_usd=cost,
+        cost_usd=_cost(lib, raw),
         latency_s=latency,
         finish_reason=choice.finish_reason,
     )
+
+
+@functools.cache
+def _register_offline(model: str) -> None:
+    """Enter an offline model in LiteLLM's price list, at zero, once per model.
+
+    LiteLLM prices every response it returns and, for a zero price, looks up why; for a model
+    missing from its list each lookup searches the whole list, several times per call.
+    """
+    provider = model.split("/", 1)[0]
+    litellm().register_model(
+        {model: {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
+                 "cache_creation_input_token_cost": 0.0, "cache_read_input_token_cost": 0.0,
+                 "litellm_provider": provider, "mode": "chat"}},
+        custom_llm_provider=provider,
+    )
+
+
+def _cost(lib: Any, raw: Any) -> float:
+    """The response's price in USD: LiteLLM's stamp, else its calculator, else zero (unknown)."""
+    stamped = (getattr(raw, "_hidden_params", None) or {}).get(_COST)
+    if stamped is not None:
+        return float(stamped)
+    try:
+        return float(lib.completion_cost(completion_response=raw) or 0.0)
+    except Exception:  # no price known for this model: record zero, not a crash
+        return 0.0

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from agentkit import tracing
 from agentkit.errors import BudgetExceeded, StructuredOutputError, TruncatedOutput
-from agentkit.models._litellm import acompletion, max_output_tokens
+from agentkit.models._litellm import acompletion, max_output_tokens, takes_reasoning_effort
 from agentkit.models.base import ModelRequest, ModelResponse
 from agentkit.models.sizing import output_tokens
 from agentkit.schema import Role
@@ -102,6 +102,12 @@ class ModelClient:
         aliases: tier names such as `fast` and `strong` mapped to model strings.
         efforts: a reasoning effort per tier name, given to every call on that tier.
         hooks: what the run does around each call (serve from the record, check, record).
+        tier: the tier (or model) of a call that names none (a subtask's, see `at_effort`).
+        reasoning_effort: the reasoning effort of a call that sets none and whose tier has
+            none in `efforts`.
+
+    `reasoning_effort` is sent only to models that take it (`takes_reasoning_effort`: LiteLLM's
+    `supports_reasoning`, and scripted models); for any other it is left out of the request.
     """
 
     default: str
@@ -109,6 +115,14 @@ class ModelClient:
     aliases: Mapping[str, str] = field(default_factory=dict)
     efforts: Mapping[str, str] = field(default_factory=dict)
     hooks: CallHooks = field(default_factory=NoHooks)
+    tier: str | None = None
+    reasoning_effort: str | None = None
+
+    def at_effort(self, tier: str | None, reasoning_effort: str | None) -> ModelClient:
+        """The same client, its calls that name no model on `tier` (an alias, or None for each
+        role's model) and those that set no reasoning effort at `reasoning_effort`: every call
+        of one subtask — the executor's, its thinking tools' — runs at the subtask's effort."""
+        return dataclasses.replace(self, tier=tier, reasoning_effort=reasoning_effort)
 
     def with_hooks(self, hooks: CallHooks) -> ModelClient:
         """The same models, with `hooks` around every call."""
@@ -120,13 +134,19 @@ class ModelClient:
         return self.with_hooks(tally), tally
 
     def model_for(self, role: Role, override: str | None = None) -> str:
-        name = override or self.roles.get(role) or self.default
+        name = override or self.tier or self.roles.get(role) or self.default
         return self.aliases.get(name, name)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
+        if request.model is None:
+            request.model = self.tier
         model = self.model_for(request.role, request.model)
         if request.model is not None and request.model in self.efforts:
             request.reasoning_effort = self.efforts[request.model]
+        elif request.reasoning_effort is None:
+            request.reasoning_effort = self.reasoning_effort
+        if request.reasoning_effort is not None and not takes_reasoning_effort(model):
+            request.reasoning_effort = None
         if (served := self.hooks.serve(request, model)) is not None:
             return served
         left = self.hooks.check()

@@ -5,6 +5,11 @@ earlier failure of the same step moves it one rung up the ladder. Easy work stay
 `fast` tier, few steps, a small budget, no thinking tools; a failed step comes back on the
 `strong` tier whatever its rung, since the tier it failed on was not enough.
 
+The effort reaches every call of the subtask (`ModelClient.at_effort`): the executor's and its
+thinking tools' calls run on its tier, with its reasoning effort wherever the model takes one
+(LiteLLM's `supports_reasoning`), within its step limit. `escalations` lists the retries that
+ran at more effort, for `agentkit runs show`.
+
 Tiers are names, not models: `Agent(aliases={"fast": ..., "strong": ...})` maps them to LiteLLM
 model strings. A tier without an alias runs on the agent's default model; `None` means the
 default model on purpose (medium work).
@@ -15,7 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from agentkit.schema import Budget, Difficulty, Effort
+from pydantic import BaseModel
+
+from agentkit.schema import Budget, Difficulty, Effort, Subtask
 
 LADDER: tuple[Difficulty, ...] = ("trivial", "easy", "medium", "hard")
 
@@ -70,3 +77,35 @@ def effort_for(difficulty: Difficulty, budget: Budget, *, failures: int = 0) -> 
         budget_tokens=budget_tokens(level, budget),
         thinking_tools=spec.thinking_tools,
     )
+
+
+class Escalation(BaseModel):
+    """A subtask run at more effort because an earlier attempt at its step failed."""
+
+    subtask_id: str
+    step_id: str
+    after: str  # the failed subtask
+    before: Effort
+    effort: Effort
+
+
+def escalations(subtasks: list[Subtask]) -> list[Escalation]:
+    """The subtasks that retry a failed step, each with the effort of the attempt it follows."""
+    failed: dict[str, Subtask] = {}  # per step: its latest failed subtask
+    found = []
+    for s in subtasks:
+        last = next((failed[step] for step in s.steps if step in failed), None)
+        if last is not None and s.id != last.id:
+            found.append(Escalation(subtask_id=s.id, step_id=s.step_id, after=last.id,
+                                    before=last.effort, effort=s.effort))
+        if s.status == "failed":
+            for step in s.steps:
+                failed[step] = s
+    return found
+
+
+def describe(effort: Effort) -> str:
+    """An effort in a few words: "strong · high · 12 steps · thinking"."""
+    parts = [effort.model or "default", effort.reasoning_effort or "no reasoning effort",
+             f"{effort.max_steps} steps"]
+    return " · ".join(parts + ["thinking"] * effort.thinking_tools)

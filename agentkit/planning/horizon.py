@@ -65,7 +65,7 @@ async def extend(
         messages=[{"role": "system", "content": strategist.SYSTEM},
                   {"role": "user", "content": task}],
     )
-    return await client.structured(request, PlanExtension)
+    return await strategist.ask_for_steps(client, request, PlanExtension)
 
 
 def extended(old: Plan, extension: PlanExtension, subtasks: list[Subtask]) -> Plan:

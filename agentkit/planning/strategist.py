@@ -6,12 +6,14 @@ It sees the goal, the current plan, the ledger and the remaining budget — neve
 from __future__ import annotations
 
 import re
+from typing import Annotated, TypeVar
 
-from pydantic import ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agentkit.models import ModelClient, ModelRequest
+from agentkit.planning import similar
 from agentkit.planning.ledger import Ledger
-from agentkit.schema import Plan, PlanStep, Subtask
+from agentkit.schema import MAX_PLAN_STEPS, Plan, PlanStep, Subtask
 
 SYSTEM = """You are the strategist of an agent. Write a short plan for the goal as JSON.
 Each step has: id (like "s1"), title, instructions, success_criteria, depends_on (ids of earlier
@@ -37,6 +39,49 @@ class PlanDraft(Plan):
     def _check_step_graph(self) -> PlanDraft:
         self.steps = repair_steps(self.steps)
         return self
+
+
+class RevisionDraft(PlanDraft):
+    """A revised plan as a model writes it. It may list again steps that are done (up to twice
+    the plan's cap): they are archived, not kept, so they do not count against the cap
+    (`carry_over` keeps at most `MAX_PLAN_STEPS` open steps)."""
+
+    model_config = ConfigDict(extra="forbid", title="Plan")
+
+    steps: Annotated[list[PlanStep], Field(min_length=1, max_length=2 * MAX_PLAN_STEPS)]
+
+
+S = TypeVar("S", bound=BaseModel)
+
+REPEATS = ("Some steps repeat others in nearly the same words: {pairs}. Merge each repeat into "
+           "the step it repeats, or make it say what different work it does. Answer again with "
+           "the whole {name} as JSON.")
+
+
+async def ask_for_steps(client: ModelClient, request: ModelRequest, output_type: type[S]) -> S:
+    """The strategist's answer of `output_type` (a plan or an extension) without near-duplicate
+    steps: the answer goes back to the strategist once with the repeats named; repeats it keeps
+    are merged into the step they repeat (`similar.fold`)."""
+    answer = await client.structured(request, output_type)
+    pairs = similar.near_duplicates(_steps_of(answer))
+    if not pairs:
+        return answer
+    again = ModelRequest(role=request.role, messages=[
+        *request.messages, {"role": "assistant", "content": answer.model_dump_json()},
+        {"role": "user", "content": REPEATS.format(pairs=similar.describe(pairs),
+                                                   name=request.output_name or "answer")}])
+    answer = await client.structured(again, output_type)
+    pairs = similar.near_duplicates(_steps_of(answer))
+    if pairs:
+        answer = answer.model_copy(update={"steps": similar.fold(_steps_of(answer), pairs)})
+    return answer
+
+
+def _steps_of(answer: BaseModel) -> list[PlanStep]:
+    steps = getattr(answer, "steps", None)
+    if not isinstance(steps, list):
+        raise TypeError(f"{type(answer).__name__} has no steps to check for repeats")
+    return steps
 
 
 def repair_steps(steps: list[PlanStep]) -> list[PlanStep]:
@@ -67,14 +112,15 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
-async def _plan(client: ModelClient, task: str) -> Plan:
-    """Ask the strategist for a plan: its standing instructions, then `task`."""
+async def _plan(client: ModelClient, task: str, draft: type[PlanDraft] = PlanDraft) -> Plan:
+    """Ask the strategist for a plan: its standing instructions, then `task`. A `PlanDraft`
+    comes back as a `Plan`; a `RevisionDraft` as itself, for `carry_over` to window."""
     request = ModelRequest(
         role="strategist",
         messages=[{"role": "system", "content": SYSTEM}, {"role": "user", "content": task}],
     )
-    draft = await client.structured(request, PlanDraft)
-    return Plan.model_validate(draft.model_dump())
+    answer = await ask_for_steps(client, request, draft)
+    return answer if draft is RevisionDraft else Plan.model_validate(answer.model_dump())
 
 
 def _tools_line(tool_names: list[str]) -> str:
@@ -102,9 +148,10 @@ def carry_over(old: Plan, new: Plan, subtasks: list[Subtask], *, extending: bool
     finished = finished_steps(subtasks)
     steps = _fresh_ids(new.steps, finished) if extending else [
         s for s in new.steps if s.id not in finished]
+    continues = new.continues or len(steps) > MAX_PLAN_STEPS  # the rest comes at `extend`
     placed: set[str] = set()
     kept = []
-    for step in steps:
+    for step in steps[:MAX_PLAN_STEPS]:
         kept.append(step.model_copy(update={"depends_on": [
             d for d in step.depends_on if d in placed]}))
         placed.add(step.id)
@@ -115,7 +162,7 @@ def carry_over(old: Plan, new: Plan, subtasks: list[Subtask], *, extending: bool
             tried.append(note)
     return Plan.model_validate({
         **new.model_dump(), "steps": [s.model_dump() for s in kept],
-        "failed_approaches": tried[-20:],
+        "failed_approaches": tried[-20:], "continues": continues,
     })
 
 
@@ -155,4 +202,5 @@ async def revise(
             + "Write the revised plan. Steps that are done are archived: do not list them "
             "again; do not repeat a failed approach."
         ),
+        RevisionDraft,
     )

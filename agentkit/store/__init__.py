@@ -9,6 +9,7 @@ from agentkit.store.dialect import Dialect, dialect_for
 from agentkit.store.protocol import RunStore
 from agentkit.store.records import (
     EventRow,
+    FactRow,
     MaskedOutput,
     MemoryHit,
     ModelCallRow,
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_DB",
     "Dialect",
     "EventRow",
+    "FactRow",
     "MaskedOutput",
     "MemoryHit",
     "ModelCallRow",

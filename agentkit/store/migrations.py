@@ -86,6 +86,25 @@ def _per_run_numbers(conn: Connection, dialect: Dialect) -> None:
             index.create(conn, checkfirst=True)
 
 
+def _facts(conn: Connection, dialect: Dialect) -> None:
+    """Facts keep the order they were learned in (`seq`) and a `doubt` when a newer value may
+    have been missed; existing facts are numbered in the order they were last updated."""
+    present = {c["name"] for c in inspect(conn).get_columns(tables.facts.name)}
+    if "seq" not in present:
+        conn.exec_driver_sql("ALTER TABLE facts ADD COLUMN seq INTEGER")
+    if "doubt" not in present:
+        conn.exec_driver_sql("ALTER TABLE facts ADD COLUMN doubt TEXT")
+    facts = tables.facts
+    rows = conn.execute(
+        select(facts.c.run_id, facts.c.key).order_by(facts.c.run_id, facts.c.updated_at)
+    ).all()
+    numbers: dict[str, int] = {}
+    for run_id, key in rows:
+        numbers[run_id] = numbers.get(run_id, 0) + 1
+        conn.execute(update(facts).where(facts.c.run_id == run_id, facts.c.key == key)
+                     .values(seq=numbers[run_id]))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0001_initial", apply=_initial),
     Migration(name="0002_context_memory", apply=_context_memory),
@@ -93,6 +112,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0004_tsvector_search", apply=_tsvector_search),
     Migration(name="0005_run_agent", apply=_run_agent),
     Migration(name="0006_per_run_numbers", apply=_per_run_numbers),
+    Migration(name="0008_facts", apply=_facts),
 )
 
 # Before migrations had names, the schema table recorded their positions in the list.

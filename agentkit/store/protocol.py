@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from agentkit.schema import Plan, RunStatus, Subtask, Usage
 from agentkit.store.records import (
     EventRow,
+    FactRow,
     MaskedOutput,
     MemoryHit,
     ModelCallRow,
@@ -127,6 +128,10 @@ class RunStore(Protocol):
     def set_facts(
         self, run_id: str, items: list[tuple[str, str]], *, subtask_id: str | None, source: str
     ) -> None: ...
+
+    def doubt_facts(self, run_id: str, doubts: dict[str, str]) -> None: ...
+
+    def get_fact_rows(self, run_id: str) -> list[FactRow]: ...
 
     def get_facts(self, run_id: str) -> dict[str, str]: ...
 

@@ -133,6 +133,23 @@ class MaskedOutput:
 
 
 @dataclass(kw_only=True, frozen=True)
+class FactRow:
+    """A fact of a run: its latest value, verbatim, and where it came from.
+
+    `seq` orders a run's facts by when their value was last learned (higher is newer); `doubt`
+    says why the value may be out of date (its subject came up again without a value that could
+    be confirmed), else None — a doubted value is never shown as current.
+    """
+
+    key: str
+    value: str
+    subtask_id: str | None
+    source: str
+    seq: int
+    doubt: str | None
+
+
+@dataclass(kw_only=True, frozen=True)
 class MemoryHit:
     """A match of a memory search: a fact (ref is its key), a summary or a masked output (ref is
     its number within the run); `at` is when it was stored (a fact: when its value last changed)."""

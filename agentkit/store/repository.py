@@ -24,6 +24,7 @@ from agentkit.schema import CONTROL_TOOLS, Plan, RunStatus, Subtask, Usage
 from agentkit.store.dialect import dialect_for
 from agentkit.store.records import (
     EventRow,
+    FactRow,
     MaskedOutput,
     MemoryHit,
     ModelCallRow,
@@ -53,6 +54,13 @@ T = TypeVar("T")
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+# The inserts made at every step, built once: `insert(table).values(...)` builds and keys a new
+# statement per call, which cost several times the database's own work per record.
+_INSERT_EVENT = insert(events)
+_INSERT_MODEL_CALL = insert(model_calls)
+_INSERT_TOOL_CALL = insert(tool_calls)
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:
@@ -327,10 +335,11 @@ class Store:
                         value = write(conn)
                         if event is not None:
                             kind, data, subtask_id = event
-                            conn.execute(insert(events).values(
-                                run_id=run_id, seq=seq, kind=kind, subtask_id=subtask_id,
-                                data=_json(data), created_at=time.time(),
-                            ))
+                            conn.execute(_INSERT_EVENT, {
+                                "run_id": run_id, "seq": seq, "kind": kind,
+                                "subtask_id": subtask_id, "data": _json(data),
+                                "created_at": time.time(),
+                            })
                 except IntegrityError:
                     if attempt == 0:
                         continue  # the cached number was taken: read the log's end again
@@ -369,15 +378,15 @@ class Store:
             if len(messages) >= len(before) and messages[: len(before)] == before:
                 prefix_id, prefix_len = previous[0], len(before)
                 request = {**request, "messages": messages[prefix_len:]}
-        row = insert(model_calls).values(
-            run_id=run_id, subtask_id=subtask_id, role=role, model=model,
-            request=_json(request), response=None if response is None else _json(response),
-            error=error, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-            cost_usd=cost_usd, latency_ms=latency_ms, created_at=time.time(),
-            prefix_id=prefix_id, prefix_len=prefix_len,
-        )
+        row = {
+            "run_id": run_id, "subtask_id": subtask_id, "role": role, "model": model,
+            "request": _json(request), "response": None if response is None else _json(response),
+            "error": error, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "cost_usd": cost_usd, "latency_ms": latency_ms, "created_at": time.time(),
+            "prefix_id": prefix_id, "prefix_len": prefix_len,
+        }
         call_id, _ = self._with_event(
-            run_id, event, lambda conn: _inserted_id(conn.execute(row))
+            run_id, event, lambda conn: _inserted_id(conn.execute(_INSERT_MODEL_CALL, row))
         )
         self._last_request[chain] = (call_id, messages)
         return call_id
@@ -411,12 +420,14 @@ class Store:
         event: NewEvent | None = None,
     ) -> int:
         """Record a tool call (and, in the same transaction, its event)."""
-        row = insert(tool_calls).values(
-            run_id=run_id, subtask_id=subtask_id, call_id=call_id, name=name,
-            arguments=arguments, result=result, status=status, latency_ms=latency_ms,
-            created_at=time.time(),
-        )
-        return self._with_event(run_id, event, lambda conn: _inserted_id(conn.execute(row)))[0]
+        row = {
+            "run_id": run_id, "subtask_id": subtask_id, "call_id": call_id, "name": name,
+            "arguments": arguments, "result": result, "status": status,
+            "latency_ms": latency_ms, "created_at": time.time(),
+        }
+        return self._with_event(
+            run_id, event, lambda conn: _inserted_id(conn.execute(_INSERT_TOOL_CALL, row))
+        )[0]
 
     def get_tool_calls(self, run_id: str) -> list[ToolCallRow]:
         """A run's finished tool calls in order."""
@@ -526,12 +537,17 @@ class Store:
     def set_facts(
         self, run_id: str, items: list[tuple[str, str]], *, subtask_id: str | None, source: str
     ) -> None:
-        """Record facts in order; a key seen again takes its latest value."""
+        """Record facts in order; a key seen again takes its latest value (and loses any doubt).
+        Each value set gets the run's next `seq`, so later values rank as newer."""
         now, fts = time.time(), self.full_text
         with self._tx() as conn:
+            self._lock_run(conn, run_id)
+            seq = int(conn.execute(
+                select(func.max(facts.c.seq)).where(facts.c.run_id == run_id)).scalar() or 0)
             for key, value in items:
+                seq += 1
                 values = {"value": value, "subtask_id": subtask_id, "source": source,
-                          "updated_at": now}
+                          "updated_at": now, "seq": seq, "doubt": None}
                 changed = conn.execute(
                     update(facts).where(facts.c.run_id == run_id, facts.c.key == key)
                     .values(**values)
@@ -541,13 +557,29 @@ class Store:
                 if fts:
                     _search.index(conn, run_id, "fact", key, f"{key} = {value}")
 
-    def get_facts(self, run_id: str) -> dict[str, str]:
+    def doubt_facts(self, run_id: str, doubts: dict[str, str]) -> None:
+        """Mark facts (by key) as possibly out of date, each with its reason; unknown keys are
+        skipped. A later `set_facts` of the key clears the doubt."""
+        with self._tx() as conn:
+            for key, reason in doubts.items():
+                conn.execute(update(facts).where(facts.c.run_id == run_id, facts.c.key == key)
+                             .values(doubt=reason[:400]))
+
+    def get_fact_rows(self, run_id: str) -> list[FactRow]:
+        """The run's facts, oldest learned first."""
         with self._tx() as conn:
             rows = conn.execute(
-                select(facts.c.key, facts.c.value).where(facts.c.run_id == run_id)
-                .order_by(facts.c.key)
-            ).all()
-        return {key: value for key, value in rows}
+                select(facts.c.key, facts.c.value, facts.c.subtask_id, facts.c.source,
+                       facts.c.seq, facts.c.doubt)
+                .where(facts.c.run_id == run_id).order_by(facts.c.seq, facts.c.key)
+            ).mappings().all()
+        return [FactRow(**dict(r, seq=r["seq"] or 0)) for r in rows]
+
+    def get_facts(self, run_id: str) -> dict[str, str]:
+        """Latest values by key (sorted by key); a doubted value is marked `[unconfirmed]`, so
+        it is never read as current (`get_fact_rows` has the reason)."""
+        rows = sorted(self.get_fact_rows(run_id), key=lambda r: r.key)
+        return {r.key: r.value if r.doubt is None else f"{r.value} [unconfirmed]" for r in rows}
 
     def search_memory(
         self, run_id: str, query: str, *, limit: int = 5, full_text: bool | None = None

@@ -171,6 +171,10 @@ facts = Table(
     Column("subtask_id", String(40)),
     Column("source", String(80), nullable=False),
     Column("updated_at", Float, nullable=False),
+    # Migration 0008: the order values were learned in (per run), and why a value may be out of
+    # date (its subject came up again without a value the summary could confirm), else NULL.
+    Column("seq", Integer),
+    Column("doubt", Text),
 )
 
 masked_outputs = Table(
