@@ -372,14 +372,9 @@ def goal_text(world: World) -> str:
 async def run_agent(world: World, model: Scripted, max_revisions: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=TMP_ROOT) as tmp:
         agent = Agent(FunctionModel(model), tools=world_tools(world), db=Path(tmp) / "runs.db",
-<<<<<<< HEAD
-                      workspace=tmp, budget=Budget(max_revisions=max_revisions))
-        result = await agent.run(goal_text(world))
-=======
                       workspace=tmp, budget=Budget(max_revisions=max_revisions,
                                                   merge_below_tokens=0))  # a move a subtask
-        result = await agent.run(goal_text(world.goal))
->>>>>>> main
+        result = await agent.run(goal_text(world))
         versions = len(agent.store.plan_versions(result.run_id))
         agent.store.close()
     return {"status": result.status, "error": result.error, "plan_versions": versions,
