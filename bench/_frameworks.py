@@ -4,18 +4,21 @@ Every framework gets a fake model of its own kind that returns the same script: 
 `add(a=i, b=1)` N times, then stop (agentkit: `finish` + finalizer; the others: a final text or
 `final_answer`). The tool is the same trivial sync function everywhere.
 
-agentkit needs two in-process adjustments, both of agentkit's public knobs or private tables, never
-its source: calibration caps a subtask at 12 steps (5 for an 'easy' step, which gets no thinking
-tools, so its tool list matches the peers'), so the runs raise the step limit of the subtask's
-effort for the duration of one run; and the "memory checkpointer" variant swaps the SQLite
-checkpointer for LangGraph's `InMemorySaver` to show what checkpointing costs.
+agentkit runs two ways. The user path (`agentkit_user_run`) is the default `Agent`, unpatched:
+the script plans steps of at most `USER_STEP_CALLS` calls, as a strategist would within
+calibration's limits. The instrumented run (`agentkit_run`) is one subtask of N steps: it raises
+calibration's step cap in-process for the run (`steps_per_subtask`, no source change) and sets
+budgets so large that compaction never runs; `memory_checkpointer` swaps in LangGraph's
+`InMemorySaver`. Both time the model client inside the run (`Clocks`) and raise unless the run
+made exactly the expected model and tool calls.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -136,8 +139,6 @@ def agentkit_script(n: int, subtasks: int = 1) -> Any:
         if request.role != "executor":
             return "done"
         done_here = sum(1 for m in request.messages if m["role"] == "tool")
-        if done_here == 0:
-            _capture_base(request)
         if count < n and done_here < shares[min(part, subtasks - 1)]:
             count += 1
             return ToolCall(name="add", arguments={"a": count, "b": 1}, id=f"call_{count}")
@@ -148,14 +149,144 @@ def agentkit_script(n: int, subtasks: int = 1) -> Any:
     return reply
 
 
-# The first executor prompt and tool list of the last agentkit run, replayed by litellm_replay.
-_BASE: dict[str, Any] = {}
+# The user path: the steps a strategist would write for N additions, each within calibration.
+USER_STEP_CALLS = 10
 
 
-def _capture_base(request: Any) -> None:
-    if not _BASE:
-        _BASE["messages"] = [dict(m) for m in request.messages[:2]]
-        _BASE["tools"] = request.tools
+class UserPathScript:
+    """The scripted model of the user-path run: N add calls as steps of at most
+    `USER_STEP_CALLS` calls (`expected_calls`), planned `MAX_PLAN_STEPS` steps at a time and
+    extended (`Plan.continues`) as a strategist of a long task would."""
+
+    def __init__(self, n: int) -> None:
+        self.shares = chunks(n, math.ceil(n / USER_STEP_CALLS))
+        self.planned = 0
+        self.strategist_calls = 0
+        self.adds = 0
+        self.done: dict[str, int] = {}  # add calls made per subtask
+
+    def _window(self) -> tuple[list[Any], bool]:
+        from agentkit import PlanStep
+        from agentkit.schema import MAX_PLAN_STEPS
+
+        count = min(MAX_PLAN_STEPS, len(self.shares) - self.planned)
+        # Chained, as the peers' one loop is sequential (and one model call at a time keeps
+        # the client's timer from counting two calls at once).
+        first = self.planned
+        steps = [PlanStep(id=f"s{i + 1}", title=f"Add numbers, part {i + 1}",
+                          expected_calls=self.shares[i],
+                          depends_on=[f"s{i}"] if i > first else [],
+                          instructions=f"Call add {self.shares[i]} times, then finish.")
+                 for i in range(first, first + count)]
+        self.planned += count
+        return steps, self.planned < len(self.shares)
+
+    def __call__(self, request: Any) -> Any:
+        from agentkit import Plan, ToolCall
+        from agentkit.planning.horizon import PlanExtension
+
+        if request.role == "strategist":
+            self.strategist_calls += 1
+            steps, more = self._window()
+            if request.output_name == "PlanExtension":
+                return PlanExtension(steps=steps, continues=more)
+            return Plan(strategy="Call add in parts.", steps=steps, continues=more)
+        if request.role != "executor":
+            return "done"
+        wanted = next(int(m.group(1)) for msg in request.messages if msg["role"] == "user"
+                      if (m := re.search(r"Call add (\d+) times", str(msg["content"]))))
+        key = request.subtask_id or "?"
+        if self.done.get(key, 0) < wanted:
+            self.done[key] = self.done.get(key, 0) + 1
+            self.adds += 1
+            return ToolCall(name="add", arguments={"a": self.adds, "b": 1},
+                            id=f"call_{self.adds}")
+        return ToolCall(name="finish", arguments={"result": f"{wanted} additions"},
+                        id=f"finish_{key}")
+
+    def expected(self) -> dict[str, int]:
+        """Model and tool calls the run must make: every add and a finish per step, the
+        strategist once per plan window, the finalizer once."""
+        steps = len(self.shares)
+        from agentkit.schema import MAX_PLAN_STEPS
+
+        windows = math.ceil(steps / MAX_PLAN_STEPS)
+        return {"model_calls": self.adds_expected + steps + windows + 1,
+                "counted_tool_calls": self.adds_expected,
+                "recorded_tool_calls": self.adds_expected + steps,
+                "strategist_calls": windows}
+
+    @property
+    def adds_expected(self) -> int:
+        return sum(self.shares)
+
+
+class Clocks:
+    """CPU time spent inside the model client during a real run (not a replay).
+
+    `client`: agentkit's `acompletion` as `ModelClient.complete` awaits it (agentkit's LiteLLM
+    wrapper, LiteLLM, the scripted provider); `litellm`: `litellm.acompletion` inside it;
+    `fake`: the scripted reply function itself. Process time around an await also counts other
+    tasks that run meanwhile; in these runs one model call is in flight at a time, so those are
+    LiteLLM's own background tasks.
+    """
+
+    client = litellm = fake = 0.0
+    calls = 0
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.client = cls.litellm = cls.fake = 0.0
+        cls.calls = 0
+
+
+def timed_reply(reply: Any) -> Any:
+    """`reply` with its CPU time added to `Clocks.fake`."""
+
+    def timed(request: Any) -> Any:
+        started = time.process_time()
+        try:
+            return reply(request)
+        finally:
+            Clocks.fake += time.process_time() - started
+
+    return timed
+
+
+def _timed(call: Any, clock: str) -> Any:
+    """`call` (a coroutine function) adding its CPU time to `Clocks.<clock>`."""
+
+    async def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.process_time()
+        try:
+            return await call(*args, **kwargs)
+        finally:
+            setattr(Clocks, clock, getattr(Clocks, clock) + time.process_time() - started)
+            Clocks.calls += clock == "client"
+
+    return timed
+
+
+@contextlib.contextmanager
+def timed_model_client() -> Iterator[None]:
+    """Time agentkit's `acompletion` (as imported by the client) and `litellm.acompletion`."""
+    import litellm
+
+    from agentkit.models import client as client_module
+
+    original = getattr(client_module, "acompletion", None)
+    if original is None:
+        raise RuntimeError(
+            "bench/_frameworks.py times agentkit.models.client.acompletion, which is gone; "
+            "point timed_model_client at the function ModelClient.complete now awaits")
+    inner = litellm.acompletion
+    client_module.acompletion = _timed(original, "client")  # type: ignore[assignment]
+    litellm.acompletion = _timed(inner, "litellm")
+    try:
+        yield
+    finally:
+        client_module.acompletion = original  # type: ignore[assignment]
+        litellm.acompletion = inner
 
 
 def agentkit_agent(n: int, workdir: Path, db: Path, reply: Any = None) -> Any:
@@ -169,91 +300,70 @@ def agentkit_agent(n: int, workdir: Path, db: Path, reply: Any = None) -> Any:
     )
 
 
+def _clock_fields() -> dict[str, Any]:
+    return {"client_cpu_s": Clocks.client, "litellm_cpu_s": Clocks.litellm,
+            "fake_cpu_s": Clocks.fake, "client_calls": Clocks.calls}
+
+
 async def agentkit_run(n: int, workdir: Path, *, checkpointer: str = "sqlite",
-                       subtasks: int = 1) -> dict[str, Any]:
-    """One agentkit run of n executor round trips over `subtasks` chained subtasks, everything
-    recorded in `workdir/runs.db`."""
+                       subtasks: int = 1, timed: bool = True) -> dict[str, Any]:
+    """One instrumented agentkit run: n executor round trips over `subtasks` chained subtasks,
+    calibration's step cap raised and compaction off (huge budgets), everything recorded in
+    `workdir/runs.db`, the model client timed."""
     db = workdir / "runs.db"
-    agent = agentkit_agent(n, workdir, db, agentkit_script(n, subtasks))
+    agent = agentkit_agent(n, workdir, db, timed_reply(agentkit_script(n, subtasks)))
     patch = memory_checkpointer() if checkpointer == "memory" else contextlib.nullcontext()
-    _BASE.clear()
-    with steps_per_subtask(max(chunks(n, subtasks))), patch:
+    clock = timed_model_client() if timed else contextlib.nullcontext()
+    Clocks.reset()
+    with steps_per_subtask(max(chunks(n, subtasks))), patch, clock:
         start = _measure_start()
         result = await agent.run(GOAL)
         out = _measure_end(start, n, status=result.status, model_calls=result.usage.model_calls,
                            # every recorded call, `finish` too (the budget leaves it out)
                            recorded_tool_calls=len(agent.store.get_tool_calls(result.run_id)),
-                           db=str(db),
-                           subtasks=subtasks)
+                           db=str(db), subtasks=subtasks, **_clock_fields())
     agent.store.close()
     if result.status != "completed":
         raise RuntimeError(f"agentkit run ended {result.status!r}: {result.error}")
+    expected = {"model_calls": n + subtasks + 2, "recorded_tool_calls": n + subtasks}
+    _check_counts("agentkit", out, expected)
     return out
 
 
-async def litellm_replay(n: int, subtasks: int = 1) -> dict[str, Any]:
-    """The model client alone: the run's executor calls again, through `ModelClient.complete`.
+async def agentkit_user_run(n: int, workdir: Path) -> dict[str, Any]:
+    """The user path: the default `Agent` (default calibration, per-subtask budgets,
+    compaction), nothing patched but the model client's timers; only the run-wide limits are
+    lifted, as a run of n steps needs (the defaults stop it at 200 model calls)."""
+    from agentkit import Agent, Budget, FunctionModel, Tool
 
-    Starts from the first executor prompt and tool list the last `agentkit_run` sent, and grows
-    the history exactly as the executor does (assistant tool call + tool result), one history
-    per subtask: n add calls and a finish per subtask. LiteLLM's success logging runs on a
-    background worker after each call returns, so the measurement waits for it to drain (idle
-    waits cost no CPU). Returns CPU seconds of all calls and the scripted model's share of it.
-    """
-    from agentkit import FunctionModel, ToolCall
-    from agentkit.models import ModelClient, ModelRequest
-
-    count = 0
-
-    def reply(request: Any) -> Any:
-        nonlocal count
-        count += 1
-        return ToolCall(name="add", arguments={"a": count, "b": 1}, id=f"call_{count}")
-
-    model = FunctionModel(reply)
-    fake = {"cpu": 0.0}
-    respond = model.respond
-
-    async def timed_respond(request: Any) -> Any:
-        started = time.process_time()
-        value = await respond(request)
-        fake["cpu"] += time.process_time() - started
-        return value
-
-    model.respond = timed_respond  # type: ignore[method-assign]
-    client = ModelClient(default=model.model_name)
-    warm_up = FunctionModel(lambda request: "ready")  # imports and sets up LiteLLM, untimed
-    await ModelClient(default=warm_up.model_name).complete(
-        ModelRequest(role="executor", messages=[{"role": "user", "content": "ready?"}]))
-    base = _BASE or {"messages": [{"role": "user", "content": GOAL}], "tools": None}
-    calls = 0
-    await _drain_litellm()
-    started = time.process_time()
-    for share in chunks(n, subtasks):
-        messages = [dict(m) for m in base["messages"]]
-        for _ in range(share + 1):
-            response = await client.complete(ModelRequest(
-                role="executor", messages=list(messages), tools=base["tools"]))
-            calls += 1
-            messages.append(response.assistant_message())
-            messages.append({"role": "tool", "tool_call_id": response.tool_calls[0].id,
-                             "content": str(count + 1)})
-    await _drain_litellm()
-    return {"calls": calls, "cpu_s": time.process_time() - started,
-            "fake_model_cpu_s": fake["cpu"]}
+    script = UserPathScript(n)
+    db = workdir / "runs.db"
+    agent = Agent(FunctionModel(timed_reply(script)), tools=[Tool(add)], db=db,
+                  workspace=workdir,
+                  budget=Budget(max_model_calls=None, max_tool_calls=None, max_tokens=None))
+    Clocks.reset()
+    with timed_model_client():
+        start = _measure_start()
+        result = await agent.run(GOAL)
+        out = _measure_end(start, n, status=result.status, model_calls=result.usage.model_calls,
+                           recorded_tool_calls=len(agent.store.get_tool_calls(result.run_id)),
+                           counted_tool_calls=result.usage.tool_calls, db=str(db),
+                           subtasks=len(result.subtasks), **_clock_fields())
+    agent.store.close()
+    if result.status != "completed":
+        raise RuntimeError(f"agentkit user-path run ended {result.status!r}: {result.error}")
+    _check_counts("agentkit user path", {**out, "strategist_calls": script.strategist_calls},
+                  script.expected())
+    return out
 
 
-async def _drain_litellm(limit_s: float = 10.0) -> None:
-    """Wait until LiteLLM's background logging tasks are done."""
-    deadline = time.monotonic() + limit_s
-    await asyncio.sleep(0.05)
-    while time.monotonic() < deadline:
-        current = asyncio.current_task()
-        busy = [t for t in asyncio.all_tasks() if t is not current and not t.done()
-                and "worker_loop" not in repr(t.get_coro())]
-        if not busy:
-            return
-        await asyncio.sleep(0.02)
+def _check_counts(what: str, out: dict[str, Any], expected: dict[str, int]) -> None:
+    """Raise unless the run made exactly the expected calls (and n tool-body calls)."""
+    expected = {**expected, "tool_calls": out["steps"]}  # `add` ran once per round trip
+    wrong = {k: (out[k], v) for k, v in expected.items() if out[k] != v}
+    if wrong:
+        raise RuntimeError(f"{what} run of {out['steps']} steps made the wrong number of calls "
+                           f"(measured, expected): {wrong}")
 
 
 # --- raw LangGraph prebuilt ReAct agent --------------------------------------------------------
@@ -345,7 +455,7 @@ async def pydantic_ai_run(n: int, workdir: Path) -> dict[str, Any]:
 
     count = 0
 
-    def reply(messages: list[Any], info: AgentInfo) -> ModelResponse:
+    async def reply(messages: list[Any], info: AgentInfo) -> ModelResponse:
         nonlocal count
         if count < n:
             count += 1

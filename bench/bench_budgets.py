@@ -11,10 +11,13 @@ difficulty, each returning 20-300 words. Two scripted tiers play the executors:
 
 Both spend completion tokens for reasoning by the request's `reasoning_effort` (none 0, low 50,
 medium 300, high 800). Runs: **calibrated** (agentkit's calibration: trivial/easy on `fast`,
-medium on the default model, hard on `strong`, escalation to `strong` after a failure) and
-**fixed** (every subtask at the hard effort: `strong`, 12 steps, high reasoning) — the
-fixed-effort baseline. LiteLLM prices no scripted model, so cost is computed here from the
-recorded tokens of each call and the tier's price.
+medium on the default model, hard on `strong`, escalation to `strong` after a failure), with the
+strategist's difficulty labels exact, or **noisy**: each label moved one rung up or down (seeded,
+at the ladder's ends inwards) with probability 0.3, while the work and the fast tier's success
+follow the true difficulty; and **fixed** (every subtask at the hard effort: `strong`, 12 steps,
+high reasoning) — the fixed-effort baseline. The prices and the fast tier's success rates are
+this benchmark's parameters: the savings scale with them. LiteLLM prices no scripted model, so
+cost is computed here from the recorded tokens of each call and the tier's price.
 
 Estimate accuracy is actual ÷ estimated tokens per subtask over the calibrated runs (failed
 attempts included): the estimate is an upper bound at the step limit, so ratios well under 1 are
@@ -48,6 +51,8 @@ from agentkit.planning import calibration, decomposer
 from agentkit.store import Store
 
 SIZES = {"smoke": 2, "full": 20}  # tasks per class
+LABEL_NOISE = 0.3  # the share of difficulty labels one rung off in the noisy runs
+CONFIGS = {"calibrated": 0.0, "calibrated, noisy labels": LABEL_NOISE, "fixed": 0.0}
 PRICE_PER_TOKEN = {"fast": 0.15e-6, "strong": 3e-6}
 FAST_SUCCESS = {"trivial": 1.0, "easy": 0.8, "medium": 0.3, "hard": 0.0}
 WORK_CALLS = {"trivial": 1, "easy": 2, "medium": 3, "hard": 5}
@@ -57,7 +62,7 @@ WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "
          "lambda", "mu"]
 
 
-def _task(seed: int, hard: bool) -> Plan:
+def make_task(seed: int, hard: bool) -> Plan:
     rng = random.Random(seed)
     levels = ["medium", "hard"] if hard else ["trivial", "easy"]
     steps = []
@@ -71,6 +76,19 @@ def _task(seed: int, hard: bool) -> Plan:
     return Plan(strategy=f"task {seed}: pieces in order", steps=steps)
 
 
+def mislabel(plan: Plan, noise: float, seed: str) -> Plan:
+    """`plan` as a strategist who misjudges: each label one rung off with probability `noise`."""
+    rng = random.Random(f"labels-{seed}")
+    steps = []
+    for step in plan.steps:
+        rung = calibration.LADDER.index(step.difficulty)
+        if rng.random() < noise:
+            rung += rng.choice((-1, 1)) if 0 < rung < len(calibration.LADDER) - 1 else (
+                1 if rung == 0 else -1)
+        steps.append(step.model_copy(update={"difficulty": calibration.LADDER[rung]}))
+    return plan.model_copy(update={"steps": steps})
+
+
 def _chance(*parts: object) -> float:
     digest = hashlib.sha256(repr(parts).encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64
@@ -79,9 +97,9 @@ def _chance(*parts: object) -> float:
 class World:
     """The scripted tiers for one task."""
 
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
-        self.levels = {s.title: s.difficulty for s in plan.steps}
+    def __init__(self, plan: Plan, labelled: Plan | None = None) -> None:
+        self.plan = labelled or plan  # what the strategist says
+        self.levels = {s.title: s.difficulty for s in plan.steps}  # what the work is
         self.strong = FunctionModel(lambda r: self.reply(r, "strong"))
         self.fast = FunctionModel(lambda r: self.reply(r, "fast"))
         self.tiers = {self.strong.model_name: "strong", self.fast.model_name: "fast"}
@@ -122,8 +140,9 @@ def _fixed_effort() -> Iterator[None]:
         yield
 
 
-async def _run(plan: Plan, folder: Path, name: str) -> dict[str, Any]:
-    world = World(plan)
+async def _run(plan: Plan, folder: Path, name: str, noise: float = 0.0) -> dict[str, Any]:
+    labelled = mislabel(plan, noise, plan.strategy) if noise else plan
+    world = World(plan, labelled)
     agent = Agent(world.strong, tools=[work], db=folder / f"{name}.db", workspace=folder,
                   aliases={"fast": world.fast, "strong": world.strong})
     result = await agent.run(plan.strategy)
@@ -138,8 +157,10 @@ async def _run(plan: Plan, folder: Path, name: str) -> dict[str, Any]:
             spent[c.subtask_id] = spent.get(c.subtask_id, 0) + tokens
     ratios = [spent.get(s.id, 0) / s.estimated_tokens for s in result.subtasks
               if s.status in ("done", "failed") and s.estimated_tokens]
+    wrong = sum(a.difficulty != b.difficulty
+                for a, b in zip(plan.steps, labelled.steps, strict=True))
     return {"ok": result.status == "completed", "tokens": result.usage.total_tokens,
-            "cost": cost, "ratios": ratios}
+            "cost": cost, "ratios": ratios, "mislabelled": wrong, "steps": len(plan.steps)}
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -152,16 +173,17 @@ async def _all(size: str) -> dict[str, Any]:
     out: dict[tuple[str, str], list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(dir=TMP_ROOT) as tmp:
         folder = Path(tmp)
-        for config in ("calibrated", "fixed"):
+        for config, noise in CONFIGS.items():
             for cls in ("easy", "hard"):
                 runs = []
                 for i in range(n):
-                    plan = _task(1000 * (cls == "hard") + i, hard=cls == "hard")
+                    plan = make_task(1000 * (cls == "hard") + i, hard=cls == "hard")
+                    name = f"{config.replace(', ', '-').replace(' ', '-')}-{cls}-{i}"
                     if config == "fixed":
                         with _fixed_effort():
-                            runs.append(await _run(plan, folder, f"{config}-{cls}-{i}"))
+                            runs.append(await _run(plan, folder, name))
                     else:
-                        runs.append(await _run(plan, folder, f"{config}-{cls}-{i}"))
+                        runs.append(await _run(plan, folder, name, noise))
                 out[(config, cls)] = runs
     return out
 
@@ -175,6 +197,7 @@ def run(size: str = "full") -> dict[str, Any]:
             "success": sum(r["ok"] for r in runs) / len(runs),
             "tokens_per_task": sum(r["tokens"] for r in runs) / len(runs),
             "cost_usd_per_task": round(sum(r["cost"] for r in runs) / len(runs), 6),
+            "labels_off": f"{sum(r['mislabelled'] for r in runs)}/{sum(r['steps'] for r in runs)}",
         })
     ratios = [x for runs in (results[("calibrated", "easy")], results[("calibrated", "hard")])
               for r in runs for x in r["ratios"]]
@@ -188,10 +211,21 @@ def run(size: str = "full") -> dict[str, Any]:
         "name": "bench_budgets",
         "title": "Token estimates and effort routing (scripted tiers)",
         "rows": rows,
-        "notes": (f"{SIZES[size]} generated tasks per class; prices fast $0.15/M, strong $3/M "
-                  "tokens (set here: LiteLLM prices no scripted model). Estimates are upper "
-                  "bounds at the step limit; 'n' in the estimates row counts subtasks."),
+        "notes": _notes(rows, SIZES[size]),
     }
+
+
+def _notes(rows: list[dict[str, Any]], n: int) -> list[str]:
+    cost = {(r["config"], r["tasks"]): r["cost_usd_per_task"] for r in rows
+            if r["table"] == "routing"}
+    out = [f"{n} generated tasks per class; prices fast $0.15/M, strong $3/M tokens (set here: "
+           "LiteLLM prices no scripted model); 'n' in the estimates row counts subtasks."]
+    for cls in ("easy", "hard"):
+        fixed = cost[("fixed", cls)] or float("nan")
+        out.append(f"{cls} tasks: calibrated cost {cost[('calibrated', cls)] / fixed:.2f}× the "
+                   f"fixed effort's with exact labels, "
+                   f"{cost[('calibrated, noisy labels', cls)] / fixed:.2f}× with noisy labels.")
+    return out
 
 
 if __name__ == "__main__":

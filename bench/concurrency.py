@@ -1,25 +1,41 @@
-"""Many runs at once: N concurrent `Agent.run`s against one database (SQLite, or a URL given).
+"""Many runs at once: N concurrent `Agent.run`s on one database, from one process or several.
 
 Each run plans two dependent steps, each step calls a tool `steps` times then finishes, and every
-model call sleeps `latency` (a simulated model). Checks that no record is lost: every run is
-`completed` and has exactly the model calls, tool calls and events of the same run done alone.
+model call sleeps `latency` (a simulated model). A first process makes the database, warms up,
+and runs the same run alone (the reference); then `processes` fresh interpreters each warm up on
+a scratch database, wait for one another, and run their share of the N runs concurrently
+(`asyncio.gather`) on the same database; wall time is from the first start to the last end.
+Checked afterwards, in the database itself: the rows of every table against what the runs should
+have written (the rows before, plus N times what the reference run added to each table), every
+run `completed`, and how many runs failed with SQLite's `database is locked`. PostgreSQL rows
+need `AGENTKIT_BENCH_POSTGRES_URL` (or `AGENTKIT_TEST_POSTGRES_URL`); each case gets a new schema
+there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
-from bench._util import peak_rss_mib, reset_peak_rss, rss_mib, run_worker
+from bench import _util
+from bench._util import ROOT, peak_rss_mib, reset_peak_rss, rss_mib, run_worker
 
 SIZES: dict[str, dict[str, Any]] = {
-    "smoke": {"runs": [2], "steps": 1, "latency_s": 0.001},
-    "full": {"runs": [8, 32], "steps": 3, "latency_s": 0.005},
+    "smoke": {"cases": [(2, 1)], "steps": 1, "latency_s": 0.001},
+    "full": {"cases": [(100, 1), (100, 4)], "steps": 3, "latency_s": 0.005},
 }
+POSTGRES_ENV = ("AGENTKIT_BENCH_POSTGRES_URL", "AGENTKIT_TEST_POSTGRES_URL")
+LOCKED = "database is locked"
 
 
 def _script(steps: int, latency_s: float) -> Any:
@@ -44,93 +60,177 @@ def _script(steps: int, latency_s: float) -> Any:
     return reply
 
 
-def _counts(store: Any) -> dict[str, dict[str, int]]:
-    """Rows per run in each record table, counted in the database itself."""
-    with store.engine.connect() as conn:
-        out: dict[str, dict[str, int]] = {}
-        for table in ("model_calls", "tool_calls", "events"):
-            for run_id, count in conn.exec_driver_sql(
-                f"SELECT run_id, count(*) FROM {table} GROUP BY run_id"
-            ):
-                out.setdefault(run_id, {})[table] = count
-        for run_id, status in conn.exec_driver_sql("SELECT id, status FROM runs"):
-            out.setdefault(run_id, {})["completed"] = int(status == "completed")
-    return out
-
-
-async def measure(runs: int, *, steps: int, latency_s: float,
-                  db: str | None = None) -> dict[str, Any]:
-    """`runs` concurrent runs on `db` (a URL or path; a new SQLite file when None)."""
+def _agent(db: str, workspace: str, steps: int, latency_s: float) -> Any:
     from agentkit import Agent, Budget, FunctionModel, Tool
-    from bench._frameworks import GOAL, add
+    from bench._frameworks import add
+
+    return Agent(FunctionModel(_script(steps, latency_s)), tools=[Tool(add)], db=db,
+                 workspace=workspace, budget=Budget(max_model_calls=50, max_tool_calls=50))
+
+
+def table_counts(store: Any) -> dict[str, int]:
+    """Rows in every table of the database (agentkit's and the checkpointer's)."""
+    with store.engine.connect() as conn:
+        if store.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        else:
+            query = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        names = sorted(name for (name,) in conn.exec_driver_sql(query))
+        return {name: conn.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()
+                for name in names}
+
+
+async def prepare(db: str, *, steps: int, latency_s: float) -> dict[str, Any]:
+    """Make the database, warm up, then one reference run alone: table rows before and after."""
+    from bench._frameworks import GOAL
 
     with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
-        db = db or str(Path(tmp) / "runs.db")
-        agent = Agent(FunctionModel(_script(steps, latency_s)), tools=[Tool(add)], db=db,
-                      workspace=tmp, budget=Budget(max_model_calls=50, max_tool_calls=50))
+        agent = _agent(db, tmp, steps, latency_s)
         await agent.run(GOAL)  # warm-up: LiteLLM's import and first-call caches
+        before = table_counts(agent.store)
         started = time.perf_counter()
-        solo = await agent.run(GOAL)  # the reference: the same run, alone
+        solo = await agent.run(GOAL)
         solo_wall = time.perf_counter() - started
-        expected = _counts(agent.store)[solo.run_id]
+        after = table_counts(agent.store)
+        backend = agent.store.dialect.name
+        agent.store.close()
+    if solo.status != "completed":
+        raise RuntimeError(f"the reference run ended {solo.status!r}: {solo.error}")
+    return {"before": before, "after": after, "solo_wall_s": solo_wall, "database": backend}
+
+
+async def _barrier(folder: str | None, parties: int) -> None:
+    """Wait until `parties` processes have reached this point (files in `folder`)."""
+    if folder is None:
+        return
+    (Path(folder) / f"ready-{os.getpid()}").touch()
+    while len(list(Path(folder).glob("ready-*"))) < parties:
+        await asyncio.sleep(0.05)
+
+
+async def batch(db: str, runs: int, *, steps: int, latency_s: float,
+                barrier: str | None = None, parties: int = 1) -> dict[str, Any]:
+    """`runs` concurrent runs on `db`, after a warm-up run on a scratch database and, with
+    `barrier`, once all `parties` processes are ready."""
+    from bench._frameworks import GOAL
+
+    with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
+        warm = _agent(str(Path(tmp) / "warm-up.db"), tmp, steps, latency_s)
+        await warm.run(GOAL)  # LiteLLM's import and first-call caches, not in the numbers
+        warm.store.close()
+        agent = _agent(db, tmp, steps, latency_s)
         gc.collect()
         base = rss_mib()
         reset_peak_rss()
-        started, cpu = time.perf_counter(), time.process_time()
-        results = await asyncio.gather(*(agent.run(GOAL) for _ in range(runs)))
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-        peak = peak_rss_mib()
-        counts = _counts(agent.store)
-        backend = agent.store.dialect.name
+        await _barrier(barrier, parties)
+        started, cpu = time.time(), time.process_time()
+        results = await asyncio.gather(*(agent.run(GOAL) for _ in range(runs)),
+                                       return_exceptions=True)
+        ended, cpu = time.time(), time.process_time() - cpu
         agent.store.close()
-    ids = [r.run_id for r in results]
-    mismatched = [i for i in ids if counts.get(i) != expected]
+    errors = [f"{type(r).__name__}: {r}" if isinstance(r, BaseException) else r.error or ""
+              for r in results if isinstance(r, BaseException) or r.status != "completed"]
+    return {"started": started, "ended": ended, "cpu_s": cpu,
+            "rss_growth_mib": max(0.0, peak_rss_mib() - base),
+            "statuses": sorted({"raised" if isinstance(r, BaseException) else r.status
+                                for r in results}),
+            "completed": sum(not isinstance(r, BaseException) and r.status == "completed"
+                             for r in results),
+            "locked_errors": sum(LOCKED in e for e in errors), "errors": errors[:3]}
+
+
+def _spawn(task: dict[str, Any]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench._worker", json.dumps(task)], cwd=ROOT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "AGENTKIT_ALLOW_MODEL_REQUESTS": "0",
+             "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PYTHONWARNINGS": "ignore"})
+
+
+def _batches(db: str, runs: int, processes: int, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs split over `processes` fresh interpreters started together."""
+    shares = [runs // processes + (i < runs % processes) for i in range(processes)]
+    common = {"task": "concurrency", "db": db, "steps": spec["steps"],
+              "latency_s": spec["latency_s"]}
+    if processes == 1 or _util.IN_PROCESS:
+        return [run_worker({**common, "runs": share}) for share in shares]
+    barrier = tempfile.mkdtemp(prefix="agentkit-bench-barrier-")
+    procs = [_spawn({**common, "runs": share, "barrier": barrier, "parties": processes})
+             for share in shares]
+    out = []
+    for proc in procs:
+        stdout, stderr = proc.communicate(timeout=1800)
+        lines = [line for line in stdout.splitlines() if line.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            raise RuntimeError(f"concurrency worker failed (exit {proc.returncode}):\n"
+                               f"{stderr[-2000:]}")
+        out.append(json.loads(lines[-1]))
+    shutil.rmtree(barrier, ignore_errors=True)
+    return out
+
+
+def case(db: str, runs: int, processes: int, spec: dict[str, Any]) -> dict[str, Any]:
+    """One row: prepare `db`, run the batches, count every table."""
+    ref = run_worker({"task": "concurrency_prepare", "db": db, "steps": spec["steps"],
+                      "latency_s": spec["latency_s"]})
+    parts = _batches(db, runs, processes, spec)
+    counts = run_worker({"task": "concurrency_count", "db": db})
+    per_run = {t: ref["after"][t] - ref["before"].get(t, 0) for t in ref["after"]}
+    expected = {t: ref["after"][t] + runs * per_run[t] for t in ref["after"]}
+    wall = max(p["ended"] for p in parts) - min(p["started"] for p in parts)
+    wrong = {t: (counts.get(t), n) for t, n in expected.items() if counts.get(t) != n}
     return {
-        "runs": runs, "database": backend, "steps_per_subtask": steps,
-        "latency_ms": latency_s * 1000,
-        "wall_s": wall, "cpu_s": cpu, "solo_wall_s": solo_wall,
-        "runs_per_minute": runs / wall * 60, "solo_runs_per_minute": 60 / solo_wall,
-        "rss_per_run_mib": max(0.0, peak - base) / runs, "peak_rss_mib": peak,
-        "expected_per_run": expected, "statuses": sorted({r.status for r in results}),
-        "runs_checked": len(ids), "runs_with_lost_records": len(mismatched),
-        "rows": {t: sum(counts[i].get(t, 0) for i in ids)
-                 for t in ("model_calls", "tool_calls", "events")},
+        "runs": runs, "processes": processes, "database": ref["database"],
+        "wall_s": wall, "runs_per_minute": runs / wall * 60,
+        "solo_runs_per_minute": 60 / ref["solo_wall_s"],
+        "cpu_s": sum(p["cpu_s"] for p in parts),
+        "rss_per_run_mib": sum(p["rss_growth_mib"] for p in parts) / runs,
+        "completed": sum(p["completed"] for p in parts),
+        "statuses": sorted({s for p in parts for s in p["statuses"]}),
+        "locked_errors": sum(p["locked_errors"] for p in parts),
+        "errors": [e for p in parts for e in p["errors"]][:3],
+        "per_run": per_run, "tables": len(expected), "rows": counts,
+        "tables_off": wrong,
     }
+
+
+def _postgres_url() -> str | None:
+    return next((os.environ[k] for k in POSTGRES_ENV if os.environ.get(k)), None)
+
+
+def _new_schema(url: str) -> str:
+    """A new schema on the server of `url`, as a URL whose search path starts with it."""
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+def _databases(db: str | None, tmp: str) -> list[tuple[str, Any]]:
+    """(label, a function making a new database URL or path) per database family."""
+    if db is not None:  # the tests: one given database
+        return [("given", lambda: db)]
+    count = iter(range(1000))
+    out: list[tuple[str, Any]] = [("sqlite", lambda: str(Path(tmp) / f"runs-{next(count)}.db"))]
+    url = _postgres_url()
+    if url:
+        out.append(("postgresql", lambda: _new_schema(url)))
+    return out
 
 
 def run(size: str = "full", db: str | None = None) -> dict[str, Any]:
-    """The benchmark at `size`, on `db` (a database URL) or on a new SQLite file per size."""
+    """The benchmark at `size`, on `db` (a database URL), or on new SQLite files and, when a
+    server is configured, new PostgreSQL schemas."""
     spec = SIZES[size]
-    rows = [run_worker({"task": "concurrency", "runs": n, "steps": spec["steps"],
-                        "latency_s": spec["latency_s"], "db": db}) for n in spec["runs"]]
-    where = "PostgreSQL" if rows[0]["database"] == "postgresql" else "one SQLite file"
-    table = {
-        "title": f"Concurrent runs on {where} ({spec['latency_s'] * 1000:g} ms simulated "
-                 f"model latency, 2 subtasks × {spec['steps']} tool calls per run)",
-        "columns": ["concurrent runs", "wall s", "runs/minute", "one run alone, runs/minute",
-                    "speedup", "CPU s", "RSS growth MiB per run", "records per run "
-                    "(model/tool/events)", "all completed", "runs with lost records"],
-        "rows": [
-            [r["runs"], f"{r['wall_s']:.2f}", f"{r['runs_per_minute']:.0f}",
-             f"{r['solo_runs_per_minute']:.0f}",
-             f"{r['runs_per_minute'] / r['solo_runs_per_minute']:.1f}×", f"{r['cpu_s']:.2f}",
-             f"{r['rss_per_run_mib']:.2f}",
-             "/".join(str(r["expected_per_run"][t]) for t in ("model_calls", "tool_calls",
-                                                               "events")),
-             "yes" if r["statuses"] == ["completed"] else f"no: {r['statuses']}",
-             r["runs_with_lost_records"]]
-            for r in rows
-        ],
-    }
-    targets = [{"what": f"{r['runs']} concurrent runs: no record lost, all completed",
-                "target": "0 lost", "measured": f"{r['runs_with_lost_records']} lost",
-                "met": r["runs_with_lost_records"] == 0 and r["statuses"] == ["completed"]}
-               for r in rows]
-    notes = [
-        f"CPU per run at {rows[-1]['runs']} concurrent runs: "
-        f"{rows[-1]['cpu_s'] / rows[-1]['runs'] * 1000:.0f} ms; the store's writes are "
-        "synchronous SQLAlchemy calls on the event loop, so runs share one core for "
-        "bookkeeping while model latency overlaps.",
-    ]
-    return {"name": "concurrency", "title": "Many runs at once", "rows": rows, "tables": [table],
-            "targets": targets, "notes": notes}
+    rows = []
+    notes = [] if db or _postgres_url() else [
+        "PostgreSQL not measured: set AGENTKIT_BENCH_POSTGRES_URL to a server's URL."]
+    with tempfile.TemporaryDirectory(prefix="agentkit-bench-") as tmp:
+        for _, make in _databases(db, tmp):
+            for runs, processes in spec["cases"]:
+                rows.append(case(make(), runs, processes, spec))
+    from bench._concurrency_report import render
+
+    return render(rows, spec, notes)

@@ -74,9 +74,4 @@ def _notes(rows: list[dict[str, Any]], sizes: list[int]) -> list[str]:
         lo, hi = ns[0], ns[-1]
         out.append(f"{CONFIGS[config]}: from {lo} to {hi} steps ({hi / lo:.0f}× the steps) the "
                    f"file grows {by[(config, hi)] / by[(config, lo)]:.1f}×.")
-    return out + [
-        "LangGraph's checkpoints store the whole message list at every step. agentkit's "
-        "checkpoints hold ids and small values, and its model_calls table stores each request "
-        "as the messages added since the previous call of the same subtask and role, so the "
-        "file grows linearly with the steps (a compaction starts a new full request).",
-    ]
+    return out

@@ -1,227 +1,171 @@
-"""Framework overhead: CPU per executor round trip (one model call + one tool call).
+"""Framework overhead: CPU per round trip (one model call + one tool call) at several run lengths.
 
-Each framework runs N round trips with a zero-latency fake model of its own kind (the same script:
-N calls of a trivial `add` tool, then stop), in a fresh interpreter per configuration, after a
-3-step warm-up run there. CPU is `time.process_time()` of the whole run divided by N; peak memory
-is the process's peak RSS during the run (reset before each run).
+Every framework runs N round trips with a zero-latency fake model of its own kind (the same
+script: N calls of a trivial `add` tool, then stop). Each configuration runs in a fresh
+interpreter per repetition (all sizes there, after a 3-step warm-up run), and the configurations
+are interleaved: repetition 1 runs them in order A, B, C …, repetition 2 in reverse, and so on
+(A B B A), with the sizes alternating in order too, so slow spells of the shared machine fall on
+every configuration alike. The agentkit rows and LangGraph + SQLite run 5 repetitions at full
+size, the other peers 3. CPU is `time.process_time()` of the run.
 
-agentkit's step is split into the model client (LiteLLM's own overhead plus the scripted
-provider, measured by replaying the run's executor calls through
-`agentkit.models.ModelClient.complete` in isolation, same prompts and growing histories), the
-tool body, and agentkit's own orchestration (total minus the two). agentkit caps a subtask at 12
-steps (calibration), so the 1-subtask runs raise the subtask's step limit in-process for the
-run (bench/_frameworks.py `steps_per_subtask`, no source change); the 12-subtask runs need only
-ceil(N/12) steps per subtask. Ratio columns are agentkit's CPU ÷ the peer's at the same N: above 1
-means agentkit is slower.
+Per configuration and repetition, the total CPU of the run is fitted as intercept + slope × N
+over the sizes (least squares): the slope is the marginal cost of one more round trip, the
+intercept the fixed cost of a run. Tables give the median over repetitions and the spread
+(min–max).
+
+The agentkit rows: **user path** is the default `Agent` — default calibration (a step's
+`expected_calls` sets its turn limit), per-subtask budgets and compaction — with the work split
+into steps of at most 10 calls, planned 12 steps at a time and extended, as a strategist writes
+for a long task; only the run-wide limits are lifted (the defaults stop a run at 200 model
+calls). **Instrumented** is one subtask of N steps with calibration's step cap raised in-process
+and budgets so large that compaction never runs. In both, the model client's CPU is timed inside
+the real run, around each call of agentkit's `acompletion` (its LiteLLM wrapper, LiteLLM, the
+scripted provider), of `litellm.acompletion` within it, and of the scripted reply function.
+Every full-size run raises unless it made exactly the expected model and tool calls.
 """
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from bench import _frameworks as fw
+from bench import _overhead_report
 from bench._util import median, run_worker
 
 CONFIGS: dict[str, str] = {
-    "agentkit": "agentkit as Agent.run (run db + SQLite checkpointer), 1 subtask of N steps",
-    "agentkit-memory": "agentkit, in-memory checkpointer (run db still SQLite), 1 subtask",
-    "agentkit-12": "agentkit as Agent.run, N steps over 12 chained subtasks",
-    "langgraph-sqlite": "LangGraph ReAct + AsyncSqliteSaver",
-    "langgraph": "LangGraph ReAct, no checkpointer",
-    "pydantic-ai": "pydantic-ai FunctionModel, no persistence",
+    "agentkit-user": "agentkit user path: default Agent, steps of ≤ 10 calls",
+    "langgraph-sqlite": "LangGraph prebuilt ReAct + AsyncSqliteSaver",
+    "agentkit": "agentkit instrumented: 1 subtask of N steps, step cap raised, no compaction",
+    "langgraph": "LangGraph prebuilt ReAct, no checkpointer",
+    "pydantic-ai": "pydantic-ai, async FunctionModel, no persistence",
     "smolagents": "smolagents ToolCallingAgent, no persistence",
 }
+PEERS = ("pydantic-ai", "smolagents")
+# The comparison the performance target is about (issue 17 part 5).
+SUBJECT, BASELINE = "agentkit-user", "langgraph-sqlite"
 SIZES: dict[str, dict[str, Any]] = {
-    "smoke": {"steps": [5], "repeats": {5: 1}},
-    "full": {"steps": [50, 200, 500], "repeats": {50: 3, 200: 2, 500: 1}},
+    "smoke": {"steps": [4, 8], "repeats": 1, "profile_n": 8},
+    "full": {"steps": [50, 200, 500], "repeats": 5, "profile_n": 200},
 }
-# Targets from issue 10 for agentkit's own orchestration.
-TARGET_PERSISTED_MS = 3.0
-TARGET_MEMORY_MS = 1.0
+# Peers outside the performance target run fewer repetitions (the machine is shared and slow).
+PEER_REPEATS = {"smoke": 1, "full": 3}
 
 
-def _summarize(config: str, n: int, result: dict[str, Any]) -> dict[str, Any]:
-    runs = result["runs"]
-    per_step = 1000 / n
+def schedule(configs: list[str], repeats: int,
+             sizes: list[int]) -> list[tuple[int, str, list[int]]]:
+    """(repetition, configuration, sizes in run order): A B … then … B A, sizes alternating."""
+    out = []
+    for rep in range(repeats):
+        order = configs if rep % 2 == 0 else configs[::-1]
+        for config in order:  # each configuration's sizes alternate from one repetition on
+            forward = (rep + configs.index(config)) % 2 == 0
+            out.append((rep, config, sizes if forward else sizes[::-1]))
+    return out
+
+
+def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Least-squares (intercept, slope) of y over x."""
+    xs, ys = [float(x) for x, _ in points], [y for _, y in points]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    return my - slope * mx, slope
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": median(values), "min": min(values), "max": max(values)}
+
+
+def measure(size: str) -> tuple[dict[str, dict[int, list[dict[str, Any]]]], list[str]]:
+    """Runs per configuration and size (in repetition order); notes on skipped configurations."""
+    spec = SIZES[size]
+    notes, configs = [], []
+    for config in CONFIGS:
+        if config in PEERS and not fw.peer_available(config):
+            notes.append(f"{config} is not installed: skipped (pip install -e '.[bench]').")
+        else:
+            configs.append(config)
+    runs: dict[str, dict[int, list[dict[str, Any]]]] = {c: {n: [] for n in spec["steps"]}
+                                                          for c in configs}
+    for rep, config, sizes in schedule(configs, spec["repeats"], spec["steps"]):
+        if config not in (SUBJECT, BASELINE, "agentkit") and rep >= PEER_REPEATS[size]:
+            continue
+        out = run_worker({"task": "overhead", "framework": config, "sizes": sizes,
+                          "warmup": size != "smoke"}, timeout=1800)
+        for n in sizes:
+            runs[config][n].append(out[str(n)]["runs"][0])
+    return runs, notes
+
+
+def _row(config: str, n: int, rs: list[dict[str, Any]]) -> dict[str, Any]:
+    per = 1000 / n
+    cpu = [r["cpu_s"] * per for r in rs]
     row: dict[str, Any] = {
-        "config": config, "steps": n, "repeats": len(runs),
-        "cpu_ms": median([r["cpu_s"] for r in runs]) * per_step,
-        "wall_ms": median([r["wall_s"] for r in runs]) * per_step,
-        "tool_ms": median([r["tool_cpu_s"] for r in runs]) * per_step,
-        "tool_calls": runs[0]["tool_calls"],
-        "peak_rss_mib": median([r["peak_rss_mib"] for r in runs]),
-        "rss_growth_mib": median([max(0.0, r["peak_rss_mib"] - r["base_rss_mib"]) for r in runs]),
+        "config": config, "steps": n, "repeats": len(rs), "cpu_ms": spread(cpu),
+        "wall_ms": median([r["wall_s"] * per for r in rs]),
+        "tool_body_calls": rs[0]["tool_calls"],
+        "peak_rss_mib": median([r["peak_rss_mib"] for r in rs]),
     }
-    if "bytes" in runs[0]:
-        row["db_bytes"] = runs[0]["bytes"]
-    if config.startswith("agentkit"):
-        row["model_calls"] = runs[0]["model_calls"]
-        row["recorded_tool_calls"] = runs[0]["recorded_tool_calls"]
-    if "replay" in result:
-        replay = result["replay"]
-        row["model_client_ms"] = replay["cpu_s"] * per_step
-        row["fake_model_ms"] = replay["fake_model_cpu_s"] * per_step
+    if "client_cpu_s" in rs[0]:
+        row["client_ms"] = median([r["client_cpu_s"] * per for r in rs])
+        row["litellm_ms"] = median([r["litellm_cpu_s"] * per for r in rs])
+        row["fake_ms"] = median([r["fake_cpu_s"] * per for r in rs])
+        row["client_share"] = median([r["client_cpu_s"] / r["cpu_s"] for r in rs])
+        row["model_calls"], row["client_calls"] = rs[0]["model_calls"], rs[0]["client_calls"]
+        row["recorded_tool_calls"] = rs[0]["recorded_tool_calls"]
+        row["subtasks"] = rs[0]["subtasks"]
+    if "bytes" in rs[0]:
+        row["db_mib"] = median([r["bytes"] for r in rs]) / 2**20
     return row
 
 
+def _fits(config: str, by_n: dict[int, list[dict[str, Any]]]) -> dict[str, Any]:
+    sizes = sorted(by_n)
+    reps = min(len(by_n[n]) for n in sizes)
+    fitted = [fit([(n, by_n[n][r]["cpu_s"] * 1000) for n in sizes]) for r in range(reps)]
+    return {"config": config, "intercept_ms": spread([a for a, _ in fitted]),
+            "slope_ms": spread([b for _, b in fitted])}
+
+
+def _ratios(runs: dict[str, dict[int, list[dict[str, Any]]]], subject: str,
+            baseline: str) -> list[dict[str, Any]]:
+    """Per size, CPU of `subject` ÷ `baseline`, paired by repetition (adjacent in time)."""
+    out = []
+    for n in sorted(runs[subject]):
+        pairs = list(zip(runs[subject][n], runs[baseline][n], strict=False))
+        ratios = [a["cpu_s"] / b["cpu_s"] for a, b in pairs]
+        out.append({"subject": subject, "baseline": baseline, "steps": n,
+                    "ratio": spread(ratios), "pairs": len(ratios)})
+    return out
+
+
+def profile(size: str) -> dict[str, Any]:
+    n = SIZES[size]["profile_n"]
+    out = run_worker({"task": "profile", "framework": SUBJECT, "n": n, "top": 12}, timeout=1800)
+    return {**out, "n": n}
+
+
 def run(size: str = "full") -> dict[str, Any]:
-    spec = SIZES[size]
-    measured: dict[str, dict[str, Any]] = {}
-    notes: list[str] = []
-    for config in CONFIGS:  # one interpreter per configuration, all sizes in it
-        if config in ("pydantic-ai", "smolagents") and not fw.peer_available(config):
-            notes.append(f"{config} is not installed: skipped (pip install -e '.[bench]').")
-            continue
-        task = {"task": "overhead", "framework": config, "sizes": spec["steps"],
-                "repeats": {str(n): r for n, r in spec["repeats"].items()},
-                "replay": config in ("agentkit", "agentkit-12"), "warmup": size != "smoke"}
-        try:
-            measured[config] = run_worker(task, timeout=900)
-        except RuntimeError as e:  # one broken configuration must not hide the others
-            notes.append(f"{config} failed: {str(e).strip().splitlines()[-1]}")
-    rows: list[dict[str, Any]] = []
-    for n in spec["steps"]:
-        for config, by_size in measured.items():
-            row = _summarize(config, n, by_size[str(n)])
-            if config == "agentkit-memory" and "agentkit" in measured:
-                # The same model calls as the agentkit row: measured once, there.
-                replay = measured["agentkit"][str(n)]["replay"]
-                row["model_client_ms"] = replay["cpu_s"] * 1000 / n
-                row["fake_model_ms"] = replay["fake_model_cpu_s"] * 1000 / n
-            if "model_client_ms" in row:
-                row["litellm_ms"] = row["model_client_ms"] - row["fake_model_ms"]
-                row["orchestration_ms"] = row["cpu_ms"] - row["model_client_ms"] - row["tool_ms"]
-            rows.append(row)
-    _add_ratios(rows)
+    runs, notes = measure(size)
+    rows = [_row(c, n, rs) for c, by_n in runs.items() for n, rs in by_n.items()]
+    fits = [_fits(c, by_n) for c, by_n in runs.items()]
+    ratios = [r for s in (SUBJECT, "agentkit") for b in (BASELINE, "langgraph")
+              if s in runs and b in runs for r in _ratios(runs, s, b)]
+    prof = profile(size)
     return {
         "name": "overhead",
-        "title": "Framework overhead per executor round trip (model call + tool call)",
-        "rows": rows,
-        "tables": [_table(rows)],
-        "targets": _targets(rows),
-        "notes": notes + _notes(rows),
+        "title": "Framework overhead per round trip (model call + tool call), N = "
+                 + ", ".join(str(n) for n in SIZES[size]["steps"]),
+        "rows": rows, "fits": fits, "ratios": ratios, "profile": prof,
+        "tables": _overhead_report.tables(rows, fits, ratios, prof, CONFIGS),
+        "targets": _overhead_report.targets(ratios, CONFIGS),
+        "notes": notes + _overhead_report.notes(rows, fits, ratios, prof, CONFIGS),
     }
 
 
-def _add_ratios(rows: list[dict[str, Any]]) -> None:
-    by = {(r["config"], r["steps"]): r for r in rows}
-    for r in rows:
-        ak = by.get(("agentkit", r["steps"]))
-        chunked = by.get(("agentkit-12", r["steps"]))
-        if r["config"].startswith("agentkit"):
-            continue
-        if ak:
-            r["agentkit_ratio"] = ak["cpu_ms"] / r["cpu_ms"]
-            r["agentkit_orchestration_ratio"] = ak["orchestration_ms"] / r["cpu_ms"]
-        if chunked:
-            r["agentkit_12_ratio"] = chunked["cpu_ms"] / r["cpu_ms"]
+if __name__ == "__main__":
+    import json
+    import sys
 
-
-def _fmt(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _table(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    columns = ["steps", "configuration", "CPU ms/step", "model client", "of it LiteLLM",
-               "of it fake model", "orchestration", "tool", "wall ms/step", "peak RSS MiB",
-               "RSS growth MiB", "agentkit ÷ this", "agentkit 12 subtasks ÷ this",
-               "agentkit orchestration ÷ this"]
-    body = [
-        [r["steps"], CONFIGS[r["config"]], _fmt(r["cpu_ms"]), _fmt(r.get("model_client_ms")),
-         _fmt(r.get("litellm_ms")), _fmt(r.get("fake_model_ms")), _fmt(r.get("orchestration_ms")),
-         _fmt(r["tool_ms"], 3), _fmt(r["wall_ms"]), _fmt(r["peak_rss_mib"], 0),
-         _fmt(r["rss_growth_mib"], 1), _fmt(r.get("agentkit_ratio")),
-         _fmt(r.get("agentkit_12_ratio")), _fmt(r.get("agentkit_orchestration_ratio"))]
-        for r in rows
-    ]
-    return {"title": "CPU time per round trip (median of repeats; ms)", "columns": columns,
-            "rows": body}
-
-
-def _targets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for config, target, what in (
-        ("agentkit", TARGET_PERSISTED_MS, "orchestration, everything persisted"),
-        ("agentkit-12", TARGET_PERSISTED_MS,
-         "orchestration, everything persisted, 12 subtasks"),
-        ("agentkit-memory", TARGET_MEMORY_MS,
-         "orchestration without the checkpointer (run records still in SQLite)"),
-    ):
-        for r in (r for r in rows if r["config"] == config and "orchestration_ms" in r):
-            out.append({
-                "what": f"agentkit {what}, {r['steps']} steps",
-                "target": f"≤ {target:g} ms/step",
-                "measured": f"{r['orchestration_ms']:.2f} ms/step",
-                "met": r["orchestration_ms"] <= target,
-            })
-    for config in ("agentkit", "agentkit-12"):
-        ak = [r for r in rows if r["config"] == config and "orchestration_ms" in r]
-        if len(ak) >= 2:
-            growth = ak[-1]["orchestration_ms"] / max(ak[0]["orchestration_ms"], 1e-9)
-            out.append({
-                "what": f"{CONFIGS[config]}: orchestration flat from {ak[0]['steps']} to "
-                        f"{ak[-1]['steps']} steps",
-                "target": "≤ 1.25× growth", "measured": f"{growth:.2f}×", "met": growth <= 1.25,
-            })
-    return out
-
-
-def _notes(rows: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for config in ("agentkit", "agentkit-12"):
-        ak = [r for r in rows if r["config"] == config and "orchestration_ms" in r]
-        if len(ak) < 2:
-            continue
-        first, last = ak[0], ak[-1]
-        share = last["model_client_ms"] / last["cpu_ms"]
-        out.append(
-            f"{CONFIGS[config]}: CPU per step {first['cpu_ms']:.1f} ms at {first['steps']} steps, "
-            f"{last['cpu_ms']:.1f} ms at {last['steps']}; agentkit's own orchestration "
-            f"{first['orchestration_ms']:.1f} → {last['orchestration_ms']:.1f} ms; the model "
-            f"client is {share:.0%} of the step at {last['steps']} steps "
-            f"({last['model_client_ms']:.1f} ms: LiteLLM {last['litellm_ms']:.1f}, scripted "
-            f"provider {last['fake_model_ms']:.1f})."
-        )
-    if out:
-        out.append(
-            "Where the model client's time goes (cProfile, 500 steps): LiteLLM still walks the "
-            "history on every call (_remove_thought_signatures_from_messages, "
-            "_process_assistant_message_tool_calls, the response metadata); its logging copy of "
-            "the history is off (agentkit sets MAX_BASE64_LENGTH_FOR_LOGGING=0, as it registers "
-            "no LiteLLM logging callback). The scripted provider's token count uses a per-message "
-            "cache (agentkit/tokens.py), so only new messages are encoded."
-        )
-        out.append(
-            "Where agentkit's own orchestration goes: each round trip commits three SQLite "
-            "transactions (the model call row with its event, the tool_started event, the tool "
-            "call row with its event); requests are stored as deltas of the previous call; "
-            "events are numbered in memory; the context manager's counts are cached per "
-            "message. The SQLite checkpointer itself costs little (compare the in-memory rows): "
-            "the executor loop runs inside one graph node, and graph state holds ids."
-        )
-        out.append(
-            "Orchestration is total CPU minus the replayed model client: a difference of two "
-            "measurements that carries the noise of both (a few ms per step on this shared "
-            "machine; the SQLite and in-memory checkpointer rows, which differ only by the "
-            "checkpointer, show the spread). Repeated suite runs differed by up to 2× in the "
-            "1-subtask orchestration figure at 500 steps; the totals and the 12-subtask rows "
-            "were steadier."
-        )
-    for config in ("agentkit", "agentkit-12"):
-        ak = [r for r in rows if r["config"] == config and "orchestration_ms" in r]
-        peer = {r["steps"]: r for r in rows if r["config"] == "langgraph-sqlite"}
-        if ak and ak[-1]["steps"] in peer:
-            r = ak[-1]
-            out.append(
-                f"At {r['steps']} steps, {CONFIGS[config]} takes {r['cpu_ms']:.1f} ms of CPU "
-                f"per step vs {peer[r['steps']]['cpu_ms']:.1f} ms for LangGraph ReAct with the "
-                f"same checkpointer ({r['cpu_ms'] / peer[r['steps']]['cpu_ms']:.2f}×); without "
-                f"the model client, agentkit's orchestration is {r['orchestration_ms']:.1f} ms. "
-                "The LangGraph peer's fake chat model has no provider layer, so its total has "
-                "no equivalent of LiteLLM's cost."
-            )
-    return out
+    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else "smoke"), indent=1, default=str))

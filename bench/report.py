@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 from typing import Any
 
 
@@ -80,46 +81,100 @@ def _about(module: str) -> str:
     return "\n\n".join(" ".join(part.split()) for part in doc.strip().split("\n\n"))
 
 
-def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+SECTION = re.compile(r"^## ", re.M)
+KEPT = "*Not rerun by the last command: kept as the command named in it wrote it.*"
+MODULE = re.compile(r"\*Module `bench/(\w+)\.py`")
+
+
+def split_sections(text: str) -> list[tuple[str | None, str]]:
+    """The `## ` sections of an earlier report as (module or None, text), in order, without
+    the header and the targets table (those are rebuilt)."""
+    starts = [m.start() for m in SECTION.finditer(text)]
+    out = []
+    for a, b in zip(starts, [*starts[1:], len(text)], strict=False):
+        body = text[a:b].replace(KEPT + "\n", "").rstrip() + "\n"
+        if body.startswith("## Targets"):
+            continue
+        found = MODULE.search(body)
+        out.append((found.group(1) if found else None, body))
+    return out
+
+
+def earlier_targets(text: str) -> list[str]:
+    """The rows of an earlier report's targets table."""
+    if "## Targets" not in text:
+        return []
+    block = text.split("## Targets", 1)[1].split("\n## ", 1)[0]
+    return [line for line in block.splitlines()
+            if line.startswith("| ") and not line.startswith("| benchmark |")]
+
+
+def section(r: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    lines = [f"## {r.get('title', r['module'])}", "",
+             f"*Module `bench/{r['module']}.py`; measured {meta['date']} by `{meta['command']}` "
+             f"(size `{meta['size']}`), {r['seconds']:.0f} s.* {_about(r['module'])}", ""]
+    if "error" in r:
+        return lines + [f"**This benchmark failed:** `{r['error']}`", ""]
+    for spec in tables(r):
+        lines += _md_table(spec)
+    lines += [f"- {note}" for note in notes(r)]
+    return lines + [""]
+
+
+def _header(meta: dict[str, Any]) -> list[str]:
     m = meta["machine"]
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    before, after = meta["load_before"], meta["load_after"]
     lines = [
         "# Benchmarks",
         "",
-        "Measured numbers, written by the benchmark suite (`bench/`); do not edit by hand.",
-        "Rerun with `make bench` (or the command below). Timing targets live here, never in "
-        "tests; `tests/test_bench.py` runs every benchmark at a tiny size so none can rot.",
+        "Written by the benchmark suite (`bench/`, `make bench`); do not edit by hand. Each "
+        "section names the command and date that measured it; sections that command did not "
+        "rerun are kept from the earlier run that wrote them.",
         "",
-        f"- **Command:** `{meta['command']}` (size `{meta['size']}`), from the repository root",
-        f"- **Date:** {meta['date']}; the whole suite took {meta['seconds'] / 60:.1f} min",
+        f"- **Last command:** `{meta['command']}` (size `{meta['size']}`), from the repository "
+        f"root; it ran {meta.get('done', '?')} of {meta.get('planned', '?')} benchmarks in "
+        f"{meta['seconds'] / 60:.1f} min",
+        f"- **Date:** {meta['date']}",
         f"- **Machine:** {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}",
         f"- **Python:** {m['python']}; {versions}",
-        f"- **Load average** (1/5/15 min) before: "
-        f"{'/'.join(f'{x:.1f}' for x in meta['load_before'])}, after: "
-        f"{'/'.join(f'{x:.1f}' for x in meta['load_after'])}. CPU-time numbers are less "
-        "affected by other work on the machine than wall times.",
-        "",
-        "## Targets",
-        "",
-        "| benchmark | what | target | measured | met |",
-        "|---|---|---|---|---|",
+        f"- **Load average** (1/5/15 min) before: {'/'.join(f'{x:.1f}' for x in before)}, after: "
+        f"{'/'.join(f'{x:.1f}' for x in after)}",
     ]
+    if max(before[0], after[0]) >= 0.5:
+        lines[-1] += (f": other processes shared the {m['cores']} cores during the run (a "
+                      "1-minute load of 1.0 keeps one core busy)")
+    return lines + [""]
+
+
+def markdown(results: list[dict[str, Any]], meta: dict[str, Any], earlier: str = "") -> str:
+    """The report: every section of `earlier` (the file as it was) in its order, replaced by
+    this run's where this run measured it, else kept as it was (target rows too); sections of
+    benchmarks `earlier` lacks come last."""
+    lines = _header(meta) + ["## Targets", "",
+                             "| benchmark | what | target | measured | met |",
+                             "|---|---|---|---|---|"]
     for r in results:
         for t in r.get("targets") or []:
             met = {True: "yes", False: "**no**"}.get(t["met"], "n/a")
-            lines.append(f"| {r['module']} | {t['what']} | {t['target']} | {t['measured']} | "
-                         f"{met} |")
+            cells = [r["module"], t["what"], t["target"], t["measured"], met]
+            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     lines.append("")
-    for r in results:
-        lines += [f"## {r.get('title', r['module'])}", "",
-                  f"*Module `bench/{r['module']}.py`, {r['seconds']:.0f} s.* {_about(r['module'])}",
-                  ""]
-        if "error" in r:
-            lines += [f"**This benchmark failed:** `{r['error']}`", ""]
+    fresh = {r["module"] for r in results if "error" not in r}
+    lines[-1:-1] = [row for row in earlier_targets(earlier) if row.split("|")[1].strip()
+                    not in fresh]
+    # The earlier report's order, with this run's sections in their places; new ones last.
+    by_module = {r["module"]: r for r in results}
+    placed: set[str] = set()
+    for module, body in split_sections(earlier):
+        if module in fresh:
+            if module not in placed:
+                lines += section(by_module[module], meta)
+                placed.add(module)
             continue
-        for spec in tables(r):
-            lines += _md_table(spec)
-        for note in notes(r):
-            lines.append(f"- {note}")
-        lines.append("")
+        heading, rest = body.split("\n", 1)
+        lines += [heading, "", KEPT, "", rest.lstrip("\n")]
+    for r in results:
+        if r["module"] not in placed:
+            lines += section(r, meta)
     return "\n".join(lines).rstrip() + "\n"
