@@ -18,7 +18,7 @@ from agentkit.store.records import (
     SummaryRow,
     ToolCallRow,
 )
-from agentkit.store.repository import Store
+from agentkit.store.repository import Store, new_run_id
 from agentkit.store.run_record import RunRecord
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "SummaryRow",
     "ToolCallRow",
     "dialect_for",
+    "new_run_id",
     "open_checkpointer",
     "resolve_url",
 ]

@@ -86,6 +86,12 @@ def _per_run_numbers(conn: Connection, dialect: Dialect) -> None:
             index.create(conn, checkfirst=True)
 
 
+def _batch(conn: Connection, dialect: Dialect) -> None:
+    tables.batch_tasks.create(conn, checkfirst=True)
+    for index in tables.batch_tasks.indexes:
+        index.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0001_initial", apply=_initial),
     Migration(name="0002_context_memory", apply=_context_memory),
@@ -93,6 +99,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0004_tsvector_search", apply=_tsvector_search),
     Migration(name="0005_run_agent", apply=_run_agent),
     Migration(name="0006_per_run_numbers", apply=_per_run_numbers),
+    Migration(name="0007_batch", apply=_batch),
 )
 
 # Before migrations had names, the schema table recorded their positions in the list.

@@ -171,3 +171,29 @@ def to_dict(row: Row | MemoryHit) -> dict[str, Any]:
     if isinstance(row, PlanVersion):
         out["plan"] = row.plan.model_dump(mode="json")
     return out
+
+
+BatchState = Literal["pending", "claimed", "done"]
+
+
+@dataclass(kw_only=True, frozen=True)
+class BatchTaskRow:
+    """One repetition of one task of a batch (`agentkit batch`), and the run that carries it."""
+
+    batch: str
+    key: str  # "<task id>#<repetition>"
+    task_id: str
+    repetition: int
+    position: int
+    goal: str
+    check_command: str | None
+    workspace: str
+    state: BatchState
+    run_id: str | None
+    worker: str | None
+    claims: int  # how often a worker took it up: more than 1 after a worker died
+    outcome: RunStatus | None
+    passed: bool | None
+    check_output: str | None
+    error: str | None
+    updated_at: float
