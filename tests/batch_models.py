@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from agentkit import FunctionModel, ModelRequest, Plan, PlanStep, ToolCall
-from tests.scripts import tool_results
 
 _WORD = re.compile(r"Write (\S+) to answer\.txt")
 GATE_SECONDS = 120  # the longest a gated run waits for its `go`
@@ -23,6 +22,10 @@ def _word(request: ModelRequest) -> str:
         if found:
             return found.group(1)
     raise AssertionError("the request names no 'Write WORD to answer.txt'")
+
+
+def _tool_results(request: ModelRequest) -> list[str]:
+    return [m["content"] for m in request.messages if m["role"] == "tool"]
 
 
 def _gate(request: ModelRequest) -> None:
@@ -44,7 +47,7 @@ def _answer(request: ModelRequest) -> object:
             success_criteria="answer.txt holds the word", difficulty="trivial")])
     if request.role == "finalizer":
         return f"answer.txt holds {word}"
-    if not tool_results(request):
+    if not _tool_results(request):
         _gate(request)
         return ToolCall(name="write_file", arguments={"path": "answer.txt", "content": word})
     return ToolCall(name="finish", arguments={"result": f"wrote {word}"})

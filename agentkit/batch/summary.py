@@ -1,8 +1,8 @@
 """A batch's outcome: success rate, pass^k over repeated tasks, tokens and cost.
 
-pass^k is the chance that all k tries of a task pass (τ-bench), estimated per task from its n
-tries of which c passed as C(c, k) / C(n, k) and averaged over the repeated tasks (those tried more than once); k
-is the fewest tries of any of them, so each counts. A batch without repeated tasks has no pass^k.
+pass^k is the chance that all k tries of a task pass (tau-bench), estimated per task from its n
+tries of which c passed as C(c, k) / C(n, k), averaged over the repeated tasks (tried more than
+once); k is the fewest tries of any of them, so each counts. Without repeated tasks: no pass^k.
 """
 
 from __future__ import annotations
