@@ -76,7 +76,8 @@ def _parse(line: str, where: str) -> TaskSpec:
     try:
         return TaskSpec.model_validate(data)
     except ValidationError as e:
-        first = e.errors()[0]
+        # A misspelt field first: it is why a required one is "missing".
+        first = sorted(e.errors(), key=lambda item: item["type"] != "extra_forbidden")[0]
         field = ".".join(str(p) for p in first["loc"]) or "the task"
         message = ("unknown field; the fields are goal, id, check, repeat"
                    if first["type"] == "extra_forbidden" else first["msg"])
