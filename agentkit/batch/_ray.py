@@ -8,7 +8,9 @@ tools and models, and a way to the store (PostgreSQL for a cluster of machines).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -51,7 +53,17 @@ def run_on_ray(
 ) -> None:
     """Run every task of `tasks` that is not done as Ray tasks; `address` 'local' starts a
     local Ray instance with `workers` CPUs, anything else is `ray.init(address=...)`."""
-    ray = _ray()
+    # Ray prints what its workers report (a worker that died, its logs) on standard output;
+    # there it would mix with the batch's own output (its --json summary).
+    with contextlib.redirect_stdout(sys.stderr):
+        _run(_ray(), tasks, address=address, workers=workers, db=db, agent_file=agent_file,
+             on_progress=on_progress)
+
+
+def _run(
+    ray: Any, tasks: BatchTasks, *, address: str, workers: int, db: str, agent_file: str,
+    on_progress: Callable[[dict[str, int]], None] | None,
+) -> None:
     if address == "local":
         env = {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
