@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import RowMapping, func, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, and_, func, insert, select, update
 
 from agentkit.errors import UserError
 from agentkit.schema import RunStatus
@@ -49,8 +49,8 @@ class BatchTasks:
         self.store = store
         self.batch = batch
 
-    def _where(self, key: str) -> tuple[object, object]:
-        return batch_tasks.c.batch == self.batch, batch_tasks.c.key == key
+    def _where(self, key: str) -> ColumnElement[bool]:
+        return and_(batch_tasks.c.batch == self.batch, batch_tasks.c.key == key)
 
     def add(self, tasks: Iterable[NewTask]) -> int:
         """Add the tasks this batch lacks; a known key must keep its goal and check. Returns
@@ -85,7 +85,7 @@ class BatchTasks:
 
     def get(self, key: str) -> BatchTaskRow:
         with self.store._tx() as conn:
-            found = conn.execute(select(batch_tasks).where(*self._where(key))).mappings().first()
+            found = conn.execute(select(batch_tasks).where(self._where(key))).mappings().first()
         if found is None:
             raise UserError(f"batch {self.batch!r} has no task {key!r}")
         return _row(found)
@@ -123,7 +123,7 @@ class BatchTasks:
         with self.store._tx() as conn:
             done = conn.execute(
                 update(batch_tasks)
-                .where(*self._where(key), batch_tasks.c.state.in_(allowed))
+                .where(self._where(key), batch_tasks.c.state.in_(allowed))
                 .values(state="claimed", worker=worker, claims=batch_tasks.c.claims + 1,
                         updated_at=time.time()))
         return done.rowcount == 1
@@ -155,5 +155,5 @@ class BatchTasks:
 
     def _update(self, key: str, **values: object) -> None:
         with self.store._tx() as conn:
-            conn.execute(update(batch_tasks).where(*self._where(key))
+            conn.execute(update(batch_tasks).where(self._where(key))
                          .values(updated_at=time.time(), **values))
