@@ -8,8 +8,8 @@ shows in `agentkit runs list` and can be resumed, replayed and reported from the
     AGENTKIT_AGENT=examples/agent.yaml AGENTKIT_DB=runs.db \
         langgraph dev --no-reload --allow-blocking
 
-(`--allow-blocking`: the dev server refuses blocking calls such as SQLite's even on the thread
-each run is given; the deployed server does not check.)
+(`--allow-blocking`: the dev server refuses blocking calls, such as the store's SQLAlchemy calls,
+even on the thread each run is given here.)
 
 A client sends `{"goal": "..."}` (`langgraph_sdk`: `client.runs.wait(thread, "agentkit",
 input={"goal": ...})`) and gets back the run's id, status, answer, tokens and cost.

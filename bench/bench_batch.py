@@ -47,7 +47,7 @@ def model() -> Any:
     """The model factory the benchmark's agent file names."""
     from agentkit import FunctionModel
 
-    return FunctionModel(_reply, name="bench-batch")
+    return FunctionModel(_reply)  # a fresh name: the baselines build one agent per run
 
 
 def _files(folder: Path, tasks: int) -> tuple[Path, Path]:
