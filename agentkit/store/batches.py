@@ -11,30 +11,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, RowMapping, and_, func, insert, select, update
 
 from agentkit.errors import UserError
 from agentkit.schema import RunStatus
-from agentkit.store.records import BatchTaskRow
+from agentkit.store.records import BatchTaskRow, NewTask
 from agentkit.store.repository import Store
 from agentkit.store.tables import batch_tasks
 
 __all__ = ["BatchTasks", "NewTask"]
-
-
-@dataclass(kw_only=True, frozen=True)
-class NewTask:
-    """A task repetition to add to a batch."""
-
-    key: str
-    task_id: str
-    repetition: int
-    position: int
-    goal: str
-    check_command: str | None
-    workspace: str
 
 
 def _row(row: RowMapping) -> BatchTaskRow:

@@ -177,17 +177,23 @@ BatchState = Literal["pending", "claimed", "done"]
 
 
 @dataclass(kw_only=True, frozen=True)
-class BatchTaskRow:
-    """One repetition of one task of a batch (`agentkit batch`), and the run that carries it."""
+class NewTask:
+    """A try (one repetition of one task) to add to a batch (`agentkit batch`)."""
 
-    batch: str
     key: str  # "<task id>#<repetition>"
     task_id: str
     repetition: int
-    position: int
+    position: int  # the task's place in the tasks file
     goal: str
     check_command: str | None
     workspace: str
+
+
+@dataclass(kw_only=True, frozen=True)
+class BatchTaskRow(NewTask):
+    """A try of a batch as recorded, and the run that carries it."""
+
+    batch: str
     state: BatchState
     run_id: str | None
     worker: str | None
