@@ -152,8 +152,7 @@ def run(size: str) -> dict[str, Any]:
         "notes": [
             f"{config['tasks']} tasks of one plan step each (4 model calls, 1 write_file, a grep "
             "check); SQLite store in a temporary folder; each model call sleeps latency_s.",
-            "2 CPUs shared with other work: worker processes beyond 2 only overlap waiting "
-            "(model latency), not computing; each worker's first run pays its imports "
-            "(LiteLLM, LangGraph).",
+            "2 CPUs shared with other work (see the load average); each worker's first run "
+            "pays its imports (LiteLLM, LangGraph).",
         ],
     }
