@@ -316,9 +316,9 @@ def batch(
         "--resume", help="Finish a batch that was cut off: skip finished tasks, resume "
         "interrupted runs.")] = False,
     name: Annotated[str | None, typer.Option(
-        "--batch", help="The batch's name in the store [default: the tasks file's name].")] = None,
+        "--batch", help="The batch's name in the store (default: the tasks file's name).")] = None,
     workspaces: Annotated[Path | None, typer.Option(
-        help="Folder of the tasks' workspaces, one per try [default: ./batches/BATCH].")] = None,
+        help="Folder of the tasks' workspaces, one per try (default: ./batches/BATCH).")] = None,
     db: DbOption = None,
     as_json: JsonOption = False,
 ) -> None:
