@@ -66,7 +66,7 @@ def test_langgraph_dev_serves_an_agent_file_and_records_its_runs(tmp_path: Path)
         server = subprocess.Popen(
             [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--allow-blocking",
              "--port", str(port), "--config", str(ROOT / "langgraph.json")],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # .langgraph_api: gitignored
         try:
             output = asyncio.run(_run_goal(f"http://127.0.0.1:{port}",
                                            "Write served to answer.txt", server, log))
