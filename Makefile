@@ -13,7 +13,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e ".[local,dev,mcp,postgres,bench,otel]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip install --quiet -e ".[local,dev,mcp,postgres,bench,otel,ray,server]"
 	touch $@
 
 # The shell and python tools run under bubblewrap; install it where it is missing (Debian/Ubuntu).

@@ -222,15 +222,21 @@ class Agent:
             check_model(model)
 
     async def run(
-        self, goal: str, *, plan: Plan | None = None, on_event: EventListener | None = None
+        self, goal: str, *, plan: Plan | None = None, on_event: EventListener | None = None,
+        run_id: str | None = None,
     ) -> RunResult:
-        """Run the agent on `goal` to its end; every step is recorded in the database."""
+        """Run the agent on `goal` to its end; every step is recorded in the database.
+
+        Args:
+            run_id: the new run's id, chosen by the caller (`agentkit.store.new_run_id()`) so it
+                can record it before the run starts, as `agentkit batch` does; default a fresh one.
+        """
         self._check(goal)
         store = self.store
         async with self._connected() as tools:
             run_id = store.create_run(
                 goal=goal.strip(), model=self.model, workspace=str(self.workspace.resolve()),
-                settings=self._settings(tools),
+                settings=self._settings(tools), run_id=run_id,
             )
             self._record_agent(run_id, tools)
             await self._drive(self._context(run_id, goal.strip(), tools, plan=plan,

@@ -302,6 +302,47 @@ def _show(result: Any, as_json: bool) -> None:
 
 
 @app.command()
+def batch(
+    tasks_file: Annotated[Path, typer.Argument(
+        help="JSON lines, one task each: {\"goal\": ..., \"check\": CMD, \"repeat\": K, "
+        "\"id\": NAME} (check, repeat and id optional).")],
+    agent_path: Annotated[Path, typer.Option("--agent", help="The agent file every task runs.")],
+    workers: Annotated[int, typer.Option(
+        help="Worker processes (with --ray local: the local Ray instance's CPUs).")] = 2,
+    ray: Annotated[str | None, typer.Option(
+        "--ray", help="Run on Ray: 'local' starts a local instance, else a cluster address "
+        "(needs the ray extra).")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Finish a batch that was cut off: skip finished tasks, resume "
+        "interrupted runs.")] = False,
+    name: Annotated[str | None, typer.Option(
+        "--batch", help="The batch's name in the store (default: the tasks file's name).")] = None,
+    workspaces: Annotated[Path | None, typer.Option(
+        help="Folder of the tasks' workspaces, one per try (default: ./batches/BATCH).")] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run every task of TASKS_FILE with one agent, many at once, all recorded in one store;
+    print success rate, pass^k, tokens and cost (exit 3 when a task did not pass)."""
+    from agentkit.batch import run_batch
+    from agentkit.cli_batch import batch_progress, batch_table
+
+    with batch_progress(_console(), quiet=as_json) as progress:
+        summary = run_batch(tasks_file, agent_path, db=db, workers=workers, ray=ray,
+                            resume=resume, batch=name, workspaces=workspaces,
+                            on_progress=progress)
+    if as_json:
+        import dataclasses
+
+        typer.echo(json.dumps({**dataclasses.asdict(summary),
+                               "success_rate": summary.success_rate}, indent=2))
+    else:
+        _console().print(batch_table(summary))
+    if summary.passed < summary.tries:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+@app.command()
 def approve(
     run_id: str,
     deny: Annotated[bool, typer.Option("--deny", help="Deny instead of allowing.")] = False,

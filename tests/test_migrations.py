@@ -12,7 +12,7 @@ from agentkit.store.migrations import MIGRATIONS
 
 NAMES = [
     "0001_initial", "0002_context_memory", "0003_request_deltas", "0004_tsvector_search",
-    "0005_run_agent", "0006_per_run_numbers", "0008_facts",
+    "0005_run_agent", "0006_per_run_numbers", "0007_batch", "0008_facts",
 ]
 
 

@@ -83,7 +83,9 @@ def test_each_dependency_has_one_home() -> None:
         "litellm": ("models/",),
         "llama_cpp": ("models/local.py",),
         "sqlalchemy": ("store/",),
-        "langgraph": ("graph.py", "store/"),
+        # server.py: the LangGraph server's one-node shell around Agent.run, not the agent's wiring
+        "langgraph": ("graph.py", "store/", "server.py"),
+        "ray": ("batch/_ray.py",),
         "mcp": ("mcp.py",),
         "typer": ("cli.py",),
         "jsonschema": ("_tool_schema.py", "tools.py"),  # tools.py: the Validator type only

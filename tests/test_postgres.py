@@ -91,7 +91,8 @@ def test_an_old_numbered_database_gets_text_search_over_what_it_holds(workspace:
     hits = again.search_memory(run_id, "Seine")
     again.close()
     assert names == ["0001_initial", "0002_context_memory", "0003_request_deltas",
-                     "0004_tsvector_search", "0005_run_agent", "0006_per_run_numbers"]
+                     "0004_tsvector_search", "0005_run_agent", "0006_per_run_numbers",
+                     "0007_batch", "0008_facts"]
     assert [(h.kind, h.ref) for h in hits] == [("fact", "river")]  # indexed by 0004
 
 

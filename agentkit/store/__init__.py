@@ -19,7 +19,7 @@ from agentkit.store.records import (
     SummaryRow,
     ToolCallRow,
 )
-from agentkit.store.repository import Store
+from agentkit.store.repository import Store, new_run_id
 from agentkit.store.run_record import RunRecord
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "SummaryRow",
     "ToolCallRow",
     "dialect_for",
+    "new_run_id",
     "open_checkpointer",
     "resolve_url",
 ]

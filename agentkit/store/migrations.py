@@ -86,6 +86,12 @@ def _per_run_numbers(conn: Connection, dialect: Dialect) -> None:
             index.create(conn, checkfirst=True)
 
 
+def _batch(conn: Connection, dialect: Dialect) -> None:
+    tables.batch_tasks.create(conn, checkfirst=True)
+    for index in tables.batch_tasks.indexes:
+        index.create(conn, checkfirst=True)
+
+
 def _facts(conn: Connection, dialect: Dialect) -> None:
     """Facts keep the order they were learned in (`seq`) and a `doubt` when a newer value may
     have been missed; existing facts are numbered in the order they were last updated."""
@@ -112,6 +118,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(name="0004_tsvector_search", apply=_tsvector_search),
     Migration(name="0005_run_agent", apply=_run_agent),
     Migration(name="0006_per_run_numbers", apply=_per_run_numbers),
+    Migration(name="0007_batch", apply=_batch),
     Migration(name="0008_facts", apply=_facts),
 )
 

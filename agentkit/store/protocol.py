@@ -45,7 +45,7 @@ class RunStore(Protocol):
 
     def create_run(
         self, *, goal: str, model: str, workspace: str, settings: dict[str, Any],
-        parent_run_id: str | None = None,
+        parent_run_id: str | None = None, run_id: str | None = None,
     ) -> str: ...
 
     def finish_run(

@@ -188,3 +188,35 @@ def to_dict(row: Row | MemoryHit) -> dict[str, Any]:
     if isinstance(row, PlanVersion):
         out["plan"] = row.plan.model_dump(mode="json")
     return out
+
+
+BatchState = Literal["pending", "claimed", "done"]
+
+
+@dataclass(kw_only=True, frozen=True)
+class NewTask:
+    """A try (one repetition of one task) to add to a batch (`agentkit batch`)."""
+
+    key: str  # "<task id>#<repetition>"
+    task_id: str
+    repetition: int
+    position: int  # the task's place in the tasks file
+    goal: str
+    check_command: str | None
+    workspace: str
+
+
+@dataclass(kw_only=True, frozen=True)
+class BatchTaskRow(NewTask):
+    """A try of a batch as recorded, and the run that carries it."""
+
+    batch: str
+    state: BatchState
+    run_id: str | None
+    worker: str | None
+    claims: int  # how often a worker took it up: more than 1 after a worker died
+    outcome: RunStatus | None
+    passed: bool | None
+    check_output: str | None
+    error: str | None
+    updated_at: float

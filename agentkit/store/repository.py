@@ -71,6 +71,11 @@ def _inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+def new_run_id() -> str:
+    """A fresh run id, as `Store.create_run` makes them."""
+    return uuid.uuid4().hex[:12]
+
+
 def _dispose(engine: Engine, pid: int) -> None:
     """Close `engine`'s pooled connections, when this is the process that opened them."""
     if os.getpid() == pid:
@@ -158,9 +163,11 @@ class Store:
 
     def create_run(
         self, *, goal: str, model: str, workspace: str, settings: dict[str, Any],
-        parent_run_id: str | None = None,
+        parent_run_id: str | None = None, run_id: str | None = None,
     ) -> str:
-        run_id = uuid.uuid4().hex[:12]
+        """Record a new run and return its id (`run_id` when given, e.g. `new_run_id()`; a
+        batch picks it before the run starts, so a resumed batch finds the run again)."""
+        run_id = run_id or new_run_id()
         now = time.time()
         with self._tx() as conn:
             conn.execute(

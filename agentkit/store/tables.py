@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -197,3 +198,29 @@ Index("ix_masked_outputs_run", masked_outputs.c.run_id, masked_outputs.c.id)
 # Migration 0006: per-run numbers, so a run's prompts do not depend on what else the database holds.
 Index("uq_summaries_run_number", summaries.c.run_id, summaries.c.number, unique=True)
 Index("uq_masked_outputs_run_number", masked_outputs.c.run_id, masked_outputs.c.number, unique=True)
+
+# Migration 0007: the tasks of `agentkit batch`, one row per repetition of a task, with the run
+# that carries it out. `run_id` is chosen before the run starts, so a batch resumed after a kill
+# finds (and resumes) the very run a task began, and never starts a second one for it.
+batch_tasks = Table(
+    "batch_tasks",
+    metadata,
+    Column("batch", String(200), primary_key=True),
+    Column("key", String(220), primary_key=True),  # "<task id>#<repetition>"
+    Column("task_id", String(200), nullable=False),
+    Column("repetition", Integer, nullable=False),
+    Column("position", Integer, nullable=False),  # order in the tasks file
+    Column("goal", Text, nullable=False),
+    Column("check_command", Text),
+    Column("workspace", Text, nullable=False),
+    Column("state", String(16), nullable=False),  # pending, claimed, done
+    Column("run_id", String(40)),
+    Column("worker", String(200)),
+    Column("claims", Integer, nullable=False, default=0),
+    Column("outcome", String(24)),  # the run's status when the task was done
+    Column("passed", Boolean),
+    Column("check_output", Text),
+    Column("error", Text),
+    Column("updated_at", Float, nullable=False),
+)
+Index("ix_batch_tasks_state", batch_tasks.c.batch, batch_tasks.c.state)
