@@ -7,6 +7,7 @@ limits. Output is decoded with replacement, so bytes that are not UTF-8 do not l
 
 from __future__ import annotations
 
+import ast
 import sys
 
 from agentkit import sandbox
@@ -20,12 +21,13 @@ MAX_OUTPUT = 8_000
 @tool(timeout=TIMEOUT + 5)
 def run_python(code: str, ctx: ToolContext) -> str:
     """Run Python code in a fresh interpreter in the workspace; returns exit code and output.
+    The value of a last line that is an expression is printed, as in the Python prompt.
 
     Args:
-        code: the program text.
+        code: the program text, or an expression such as 17 * 23.
     """
     done = sandbox.run(
-        [sys.executable, "-c", code], workspace=ctx.resolve("."), timeout=TIMEOUT,
+        [sys.executable, "-c", echo_last_value(code)], workspace=ctx.resolve("."), timeout=TIMEOUT,
         mode=ctx.sandbox, network=ctx.sandbox_network,
         limits=sandbox.Limits(cpu_seconds=TIMEOUT),
     )
@@ -33,3 +35,21 @@ def run_python(code: str, ctx: ToolContext) -> str:
         raise ToolRetry(f"the code did not finish within {TIMEOUT}s")
     output = f"exit code {done.exit_code}\n{done.stdout}{done.stderr}"
     return output if len(output) <= MAX_OUTPUT else output[:MAX_OUTPUT] + "\n[truncated]"
+
+
+def echo_last_value(code: str) -> str:
+    """`code`, printing the value of its last statement when that is an expression other than
+    None, as the interactive prompt does: `17 * 23` alone would print nothing."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code  # the interpreter reports it, with the line
+    last = tree.body[-1] if tree.body else None
+    if not isinstance(last, ast.Expr) or last.end_lineno is None:
+        return code
+    lines = code.splitlines()
+    before = lines[last.lineno - 1][: last.col_offset]  # `x = 1; ` of `x = 1; x + 1`
+    expression = ast.get_source_segment(code, last) or ""
+    return "\n".join([*lines[: last.lineno - 1], f"{before}__value = ({expression})",
+                      "if __value is not None: print(repr(__value))",
+                      *lines[last.end_lineno:]])

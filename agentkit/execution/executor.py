@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from agentkit.context import ContextManager, first_page
+from agentkit.execution import small as small_mode
 from agentkit.execution import toolbox
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Subtask
@@ -52,10 +53,20 @@ class Outcome:
     contradiction: str | None = None
 
 
+def is_small(client: ModelClient, subtask: Subtask) -> bool:
+    """Whether `subtask` runs on a small model (small-model mode, `agentkit.execution.small`)."""
+    model = subtask.effort.model
+    return client.is_small("executor", model if model in client.aliases else None)
+
+
 def prompt(
-    subtask: Subtask, goal: str, plan_text: str, ledger_text: str, checks: Sequence[str] = ()
+    subtask: Subtask, goal: str, plan_text: str, ledger_text: str, checks: Sequence[str] = (),
+    *, small: bool = False,
 ) -> list[dict[str, Any]]:
-    """The executor's opening messages: the run's goal, plan and ledger, then its subtask."""
+    """The executor's opening messages: the run's goal, plan and ledger, then its subtask;
+    for a small model, the compact prompt of `agentkit.execution.small`."""
+    if small:
+        return list(small_mode.prompt(subtask, goal, checks, ledger_text))
     checked = "".join(f"\nfinish is accepted only once this check exits 0: {c}" for c in checks)
     return [
         {"role": "system", "content": SYSTEM},
@@ -88,14 +99,19 @@ async def execute(
     otherwise the model is told why and goes on within its step limit.
     `BudgetExceeded` (the run's budget) and `ModelError` propagate.
     """
-    effort = subtask.effort
+    effort, small = subtask.effort, is_small(client, subtask)
     client, tally = client.counting()
     tools = toolbox.for_subtask(
         tools, client=client, thinking_on=effort.thinking_tools, context=context,
         tokens_left=lambda: effort.budget_tokens - tally.tokens,
     )
-    specs, errors, nudged = tools.specs(), 0, 0
+    if small:
+        tools = small_mode.select_tools(tools, f"{subtask.title} {subtask.instructions}")
+        small_mode.with_example(messages, tools)
+    errors, nudged = 0, 0
+    last_ok: tuple[ToolCall, str] | None = None  # the last successful work call, its output
     for step in range(1, effort.max_steps + 1):
+        specs = small_mode.offered(tools, worked=last_ok is not None) if small else tools.specs()
         response = await _ask(client, context, subtask, messages, specs)
         messages.append(response.assistant_message())
         if not response.tool_calls:  # done means finish(result): text alone never ends it
@@ -108,6 +124,8 @@ async def execute(
             continue
         nudged = 0
         for call in response.tool_calls:
+            if small and last_ok is not None and small_mode.repeats_success(call, last_ok[0]):
+                return Outcome(status="done", result=last_ok[1], steps=step, tokens=tally.tokens)
             result = await call_tool(subtask.id, call, tools)
             errors = errors + 1 if result.status in _ERROR_STATUSES else 0
             end = _verdict(tools, call, result, errors, max_tool_errors)
@@ -118,9 +136,13 @@ async def execute(
                     continue
             if end is not None:
                 status, text, contradiction = end
+                if small and status == "done" and last_ok is not None:
+                    text = small_mode.with_evidence(text, last_ok[1])
                 return Outcome(status=status, result=text, steps=step, tokens=tally.tokens,
                                contradiction=contradiction)
             messages.append(_tool_message(subtask, call, result, max_tool_errors - errors))
+            if result.status == "ok":
+                last_ok = (call, result.content)
         if tally.tokens > effort.budget_tokens:
             return Outcome(status="failed", steps=step, tokens=tally.tokens, result=(
                 f"used {tally.tokens} tokens, over the subtask budget of {effort.budget_tokens}"))

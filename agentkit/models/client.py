@@ -102,6 +102,8 @@ class ModelClient:
         aliases: tier names such as `fast` and `strong` mapped to model strings.
         efforts: a reasoning effort per tier name, given to every call on that tier.
         hooks: what the run does around each call (serve from the record, check, record).
+        small: model strings known to be small (besides the embedded `local/...` models, which
+            always are): their runs use small-model mode (`is_small`).
     """
 
     default: str
@@ -109,6 +111,7 @@ class ModelClient:
     aliases: Mapping[str, str] = field(default_factory=dict)
     efforts: Mapping[str, str] = field(default_factory=dict)
     hooks: CallHooks = field(default_factory=NoHooks)
+    small: frozenset[str] = frozenset()
 
     def with_hooks(self, hooks: CallHooks) -> ModelClient:
         """The same models, with `hooks` around every call."""
@@ -122,6 +125,12 @@ class ModelClient:
     def model_for(self, role: Role, override: str | None = None) -> str:
         name = override or self.roles.get(role) or self.default
         return self.aliases.get(name, name)
+
+    def is_small(self, role: Role, override: str | None = None) -> bool:
+        """Whether the model of `role` (or tier `override`) is small: compact prompts, a worked
+        example, few tools and no model-written answer (see `agentkit.execution.small`)."""
+        model = self.model_for(role, override)
+        return model in self.small or model.split("/", 1)[0] == "local"
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         model = self.model_for(request.role, request.model)
