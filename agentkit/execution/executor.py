@@ -141,7 +141,7 @@ async def execute(
                 return Outcome(status=status, result=text, steps=step, tokens=tally.tokens,
                                contradiction=contradiction)
             messages.append(_tool_message(subtask, call, result, max_tool_errors - errors))
-            if result.status == "ok":
+            if small_mode.succeeded(result.status, result.content):
                 last_ok = (call, result.content)
         if tally.tokens > effort.budget_tokens:
             return Outcome(status="failed", steps=step, tokens=tally.tokens, result=(

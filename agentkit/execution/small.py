@@ -51,6 +51,16 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], str, str]] = {
     "edit_file": ("In config.txt, change debug=no to debug=yes.",
                   {"path": "config.txt", "old": "debug=no", "new": "debug=yes"},
                   "edited config.txt", "config.txt now says debug=yes"),
+    "append_file": ("Add the line 'eggs' at the end of shop.txt.",
+                    {"path": "shop.txt", "text": "eggs"}, "appended 4 characters to shop.txt",
+                    "added the line eggs to shop.txt"),
+    "copy_file": ("Make a copy of plan.md named plan-old.md.",
+                  {"source": "plan.md", "target": "plan-old.md"},
+                  "copied plan.md to plan-old.md", "plan-old.md is a copy of plan.md"),
+    "move_file": ("Move draft.txt to final.txt.", {"source": "draft.txt", "target": "final.txt"},
+                  "moved draft.txt to final.txt", "draft.txt is now final.txt"),
+    "make_dir": ("Create a folder named logs.", {"path": "logs"}, "created folder logs",
+                 "created the folder logs"),
     "run_shell": ("Report the size of data.csv in bytes.", {"command": "wc -c data.csv"},
                   "exit code 0\n120 data.csv", "data.csv has 120 bytes"),
     "run_python": ("Compute 2 to the power 10.", {"code": "2 ** 10"}, "exit code 0\n1024",
@@ -61,6 +71,8 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], str, str]] = {
              "['jan.csv', 'feb.csv']", "The .csv files are jan.csv and feb.csv"),
 }
 
+_FILE_NAME = re.compile(r"[\w-]+\.\w+")
+_FAILED_COMMAND = re.compile(r"exit code [1-9]")
 _STOP = frozenset(
     "a an and are as at be by e g for from in into is it its of on or such that the this to "
     "with your you one".split()
@@ -123,7 +135,7 @@ def select_tools(tools: Toolset, text: str) -> Toolset:
     control = [t for name in KEPT_CONTROL if (t := tools.get(name)) is not None]
     docs = [_document(t) for t in user]
     df = Counter(w for doc in docs for w in doc)
-    wanted = set(words(text))
+    wanted = set(words(_FILE_NAME.sub(" ", text)))  # `old.txt` says nothing of the tool
 
     def score(index: int) -> float:
         return sum(math.log(len(docs) / df[w]) + 0.1 for w in wanted & docs[index])
@@ -131,6 +143,12 @@ def select_tools(tools: Toolset, text: str) -> Toolset:
     ranked = sorted(range(len(user)), key=lambda i: (-score(i), i))
     kept = ranked if len(user) <= MAX_TOOLS else ranked[:KEEP_TOOLS]
     return Toolset([*(user[i] for i in kept), *control])
+
+
+def succeeded(status: str, content: str) -> bool:
+    """Whether a work call's result counts as work done: an 'ok' result, and for a command
+    (the shell and python packs report `exit code N` first) exit code 0."""
+    return status == "ok" and _FAILED_COMMAND.match(content) is None
 
 
 def offered(tools: Toolset, *, worked: bool) -> list[dict[str, Any]]:
