@@ -73,10 +73,11 @@ EXAMPLES: dict[str, tuple[str, dict[str, str], str, str]] = {
 
 _FILE_NAME = re.compile(r"[\w-]+\.\w+")
 _FAILED_COMMAND = re.compile(r"exit code [1-9]")
-_STOP = frozenset(
-    "a an and are as at be by e g for from in into is it its of on or such that the this to "
-    "with your you one".split()
-)
+_STOP = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "e", "g", "for", "from", "in", "into", "is",
+    "it", "its", "of", "on", "or", "such", "that", "the", "this", "to", "with", "your", "you",
+    "one",
+})
 
 
 def example(tools: Toolset) -> str:
