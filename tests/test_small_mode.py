@@ -139,6 +139,7 @@ def test_run_python_prints_the_value_of_a_last_expression(workspace: Path) -> No
     tool = load_tools("python").get("run_python")
     assert tool is not None
     ctx = ToolContext(workspace=workspace, sandbox="none")
-    for code, shown in (("17 * 23", "391"), ("x = 2\nx * 3", "6"), ("print('hi')", "hi")):
+    for code, shown in (("17 * 23", "391"), ("len('abc')  # a comment", "3"),
+                        ("print('hi')", "hi"), ("x = 2\nx * 3", "")):
         result = asyncio.run(tool.run({"code": code}, ctx))
-        assert result.content == f"exit code 0\n{shown}\n", code
+        assert result.content == f"exit code 0\n{shown}{chr(10) if shown else ''}", code

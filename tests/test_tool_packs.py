@@ -107,6 +107,10 @@ def test_files_read_write_edit_list_glob_grep(ctx: ToolContext, workspace: Path)
         ("edit_file", {"path": "../secret.txt", "old": "top", "new": "leaked"}),
         ("list_dir", {"path": ".."}),
         ("grep", {"pattern": "top", "path": ".."}),
+        ("copy_file", {"source": "../secret.txt", "target": "copy.txt"}),
+        ("append_file", {"path": "../secret.txt", "text": "leaked"}),
+        ("move_file", {"source": "../secret.txt", "target": "moved.txt"}),
+        ("make_dir", {"path": "../made"}),
     ],
 )
 def test_dotdot_escapes_are_refused(
@@ -428,6 +432,10 @@ def test_packs_load_from_a_built_wheel(tmp_path: Path) -> None:
         "read_file",
         "write_file",
         "edit_file",
+        "append_file",
+        "copy_file",
+        "move_file",
+        "make_dir",
         "list_dir",
         "glob",
         "grep",

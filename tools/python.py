@@ -21,7 +21,7 @@ MAX_OUTPUT = 8_000
 @tool(timeout=TIMEOUT + 5)
 def run_python(code: str, ctx: ToolContext) -> str:
     """Run Python code in a fresh interpreter in the workspace; returns exit code and output.
-    The value of a last line that is an expression is printed, as in the Python prompt.
+    A program that is one expression prints its value, as the Python prompt does.
 
     Args:
         code: the program text, or an expression such as 17 * 23.
@@ -38,18 +38,12 @@ def run_python(code: str, ctx: ToolContext) -> str:
 
 
 def echo_last_value(code: str) -> str:
-    """`code`, printing the value of its last statement when that is an expression other than
-    None, as the interactive prompt does: `17 * 23` alone would print nothing."""
+    """`code`, printing its value when the whole program is one expression other than None,
+    as the interactive prompt does: `17 * 23` alone would print nothing."""
     try:
         tree = ast.parse(code)
     except SyntaxError:
         return code  # the interpreter reports it, with the line
-    last = tree.body[-1] if tree.body else None
-    if not isinstance(last, ast.Expr) or last.end_lineno is None:
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
         return code
-    lines = code.splitlines()
-    before = lines[last.lineno - 1][: last.col_offset]  # `x = 1; ` of `x = 1; x + 1`
-    expression = ast.get_source_segment(code, last) or ""
-    return "\n".join([*lines[: last.lineno - 1], f"{before}__value = ({expression})",
-                      "if __value is not None: print(repr(__value))",
-                      *lines[last.end_lineno:]])
+    return f"__value = ({code.strip()}\n)\nif __value is not None: print(repr(__value))"
