@@ -124,7 +124,8 @@ async def execute(
             continue
         nudged = 0
         for call in response.tool_calls:
-            if small and last_ok is not None and small_mode.repeats_success(call, last_ok[0]):
+            if (small and not checks and last_ok is not None  # a check decides, not a repeat
+                    and small_mode.repeats_success(call, last_ok[0])):
                 return Outcome(status="done", result=last_ok[1], steps=step, tokens=tally.tokens)
             result = await call_tool(subtask.id, call, tools)
             errors = errors + 1 if result.status in _ERROR_STATUSES else 0
