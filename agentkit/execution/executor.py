@@ -93,11 +93,9 @@ async def execute(
     max_tool_errors: int = MAX_TOOL_ERRORS,
     checks: Sequence[str] = (),
 ) -> Outcome:
-    """Run `subtask` from its opening `messages` to an `Outcome`.
-
-    A `finish` is accepted only when every command of `checks` exits 0 in the workspace;
-    otherwise the model is told why and goes on within its step limit.
-    `BudgetExceeded` (the run's budget) and `ModelError` propagate.
+    """Run `subtask` from its opening `messages` to an `Outcome`. A `finish` is accepted only
+    when every command of `checks` exits 0 in the workspace; otherwise the model is told why and
+    goes on within its step limit. `BudgetExceeded` (the run's budget) and `ModelError` propagate.
     """
     effort, small = subtask.effort, is_small(client, subtask)
     client, tally = client.counting()
@@ -105,9 +103,7 @@ async def execute(
         tools, client=client, thinking_on=effort.thinking_tools, context=context,
         tokens_left=lambda: effort.budget_tokens - tally.tokens,
     )
-    if small:
-        tools = small_mode.select_tools(tools, f"{subtask.title} {subtask.instructions}")
-        small_mode.with_example(messages, tools)
+    tools = small_mode.prepare(tools, subtask, messages) if small else tools
     errors, nudged = 0, 0
     last_ok: tuple[ToolCall, str] | None = None  # the last successful work call, its output
     for step in range(1, effort.max_steps + 1):
@@ -124,9 +120,8 @@ async def execute(
             continue
         nudged = 0
         for call in response.tool_calls:
-            if (small and not checks and last_ok is not None  # a check decides, not a repeat
-                    and small_mode.repeats_success(call, last_ok[0])):
-                return Outcome(status="done", result=last_ok[1], steps=step, tokens=tally.tokens)
+            if small and not checks and (again := small_mode.repeated(call, last_ok)) is not None:
+                return Outcome(status="done", result=again, steps=step, tokens=tally.tokens)
             result = await call_tool(subtask.id, call, tools)
             errors = errors + 1 if result.status in _ERROR_STATUSES else 0
             end = _verdict(tools, call, result, errors, max_tool_errors)
@@ -137,13 +132,11 @@ async def execute(
                     continue
             if end is not None:
                 status, text, contradiction = end
-                if small and status == "done" and last_ok is not None:
-                    text = small_mode.with_evidence(text, last_ok[1])
+                text = small_mode.with_evidence(text, last_ok) if small else text
                 return Outcome(status=status, result=text, steps=step, tokens=tally.tokens,
                                contradiction=contradiction)
             messages.append(_tool_message(subtask, call, result, max_tool_errors - errors))
-            if small_mode.succeeded(result.status, result.content):
-                last_ok = (call, result.content)
+            last_ok = (call, result.content) if small_mode.succeeded(result) else last_ok
         if tally.tokens > effort.budget_tokens:
             return Outcome(status="failed", steps=step, tokens=tally.tokens, result=(
                 f"used {tally.tokens} tokens, over the subtask budget of {effort.budget_tokens}"))

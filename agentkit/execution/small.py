@@ -10,7 +10,7 @@ model marked `small: true` in the agent file). For such a model the executor
   frequency, plus `finish`); the grammar of the local model then makes the tool name an enum of
   exactly these, and the arguments follow the chosen tool's schema (`agentkit.models.local`);
   `finish` is offered only once a work call succeeded (`offered`);
-- ends the subtask when the model repeats a successful call word for word (`repeats_success`):
+- ends the subtask when the model repeats a successful call word for word (`repeated`):
   a small model that did the work tends to do it again instead of calling `finish`;
 - gives the answer the output of the work (`with_evidence`): the last tool output is kept with
   the model's `finish` text, which a small model often words without the value.
@@ -27,7 +27,7 @@ from typing import Any
 
 from agentkit.models import ToolCall
 from agentkit.schema import Subtask
-from agentkit.tools import Tool, Toolset
+from agentkit.tools import Tool, ToolResult, Toolset
 
 # Offer every tool up to this many; above it, only the best-matching `KEEP_TOOLS`.
 MAX_TOOLS = 4
@@ -127,6 +127,13 @@ def with_example(messages: list[dict[str, Any]], tools: Toolset) -> None:
         messages[0] = {**messages[0], "content": SYSTEM + example(tools)}
 
 
+def prepare(tools: Toolset, subtask: Subtask, messages: list[dict[str, Any]]) -> Toolset:
+    """The tools of a small model's subtask (`select_tools`), its example in `messages`."""
+    chosen = select_tools(tools, f"{subtask.title} {subtask.instructions}")
+    with_example(messages, chosen)
+    return chosen
+
+
 def select_tools(tools: Toolset, text: str) -> Toolset:
     """The tools a small model is offered for `text`, best match first: every user tool when
     there are at most `MAX_TOOLS`, else the `KEEP_TOOLS` that share the most (rare) words with
@@ -146,10 +153,10 @@ def select_tools(tools: Toolset, text: str) -> Toolset:
     return Toolset([*(user[i] for i in kept), *control])
 
 
-def succeeded(status: str, content: str) -> bool:
+def succeeded(result: ToolResult) -> bool:
     """Whether a work call's result counts as work done: an 'ok' result, and for a command
     (the shell and python packs report `exit code N` first) exit code 0."""
-    return status == "ok" and _FAILED_COMMAND.match(content) is None
+    return result.status == "ok" and _FAILED_COMMAND.match(result.content) is None
 
 
 def offered(tools: Toolset, *, worked: bool) -> list[dict[str, Any]]:
@@ -162,15 +169,18 @@ def offered(tools: Toolset, *, worked: bool) -> list[dict[str, Any]]:
     return work or specs
 
 
-def repeats_success(call: ToolCall, last_ok: ToolCall | None) -> bool:
-    """Whether `call` is the last successful work call again, name and arguments alike."""
-    return (last_ok is not None and call.name == last_ok.name
-            and call.arguments_json() == last_ok.arguments_json())
+def repeated(call: ToolCall, last_ok: tuple[ToolCall, str] | None) -> str | None:
+    """The output of the last successful work call when `call` is that call again (name and
+    arguments alike, a check of its own deciding nothing): the subtask's result; else None."""
+    if last_ok is None or call.name != last_ok[0].name:
+        return None
+    return last_ok[1] if call.arguments_json() == last_ok[0].arguments_json() else None
 
 
-def with_evidence(result: str, output: str | None) -> str:
-    """The subtask's result: the model's words, then the last tool output unless it is in them."""
-    shown = (output or "").strip()
+def with_evidence(result: str, last_ok: tuple[ToolCall, str] | None) -> str:
+    """The subtask's result: the model's words, then the last work call's output unless it is
+    in them."""
+    shown = (last_ok[1] if last_ok else "").strip()
     if not shown or shown in result:
         return result
     return f"{result.strip()}\n(tool output: {shown[:EVIDENCE_CHARS]})"
