@@ -55,6 +55,13 @@ class Agent:
             `agentkit.mcp.MCPToolset(command=...)` (not entered: the agent enters it).
         needs_approval: names of tools whose calls need approval.
         reasoning_efforts: a reasoning effort per tier of `aliases`, e.g. `{"strong": "high"}`.
+        small: the model is small (say a 1–8B model through Ollama): small-model mode, as for
+            the embedded `local/...` models, which always get it — compact prompts with a worked
+            example, only the tools a subtask needs, no model-written final answer
+            (`agentkit.execution.small`).
+        calibrate_run: whether a cheap classifier call first decides if one executor can do the
+            whole goal, which then runs as a plan of one step (`agentkit.planning.scope`);
+            None (the default): only when the strategist's model is small.
     """
 
     def __init__(
@@ -74,6 +81,8 @@ class Agent:
         servers: Iterable[contextlib.AbstractAsyncContextManager[Toolset]] = (),
         needs_approval: Iterable[str] = (),
         reasoning_efforts: Mapping[str, str] | None = None,
+        small: bool = False,
+        calibrate_run: bool | None = None,
     ) -> None:
         if sandbox not in SANDBOX_MODES:
             raise UserError(
@@ -103,6 +112,8 @@ class Agent:
         self.servers = list(servers)
         self.needs_approval = list(needs_approval)
         self.reasoning_efforts = dict(reasoning_efforts or {})
+        self.small = small
+        self.calibrate_run = calibrate_run
         # The agent file this agent was built from (`from_file`), recorded with its runs.
         self.spec: AgentFile | None = None
         self._store: Store | None = None
@@ -139,6 +150,7 @@ class Agent:
             max_prompt_tokens=spec.context.max_prompt_tokens, sandbox=spec.sandbox.mode,
             sandbox_network=spec.sandbox.network, servers=found.servers,
             needs_approval=spec.needs_approval, reasoning_efforts=found.efforts,
+            small=spec.small, calibrate_run=spec.calibrate_run,
         )
         agent.spec = spec
         return agent
@@ -164,6 +176,7 @@ class Agent:
             "max_concurrency": self.max_concurrency,
             "sandbox": SandboxSpec(mode=self.sandbox, network=self.sandbox_network),
             "workspace": str(self.workspace.resolve()),
+            "small": self.small, "calibrate_run": self.calibrate_run,
         })
 
     async def all_tools(self) -> Toolset:
@@ -333,7 +346,8 @@ class Agent:
                 "tools": tools.names, "max_concurrency": self.max_concurrency,
                 "max_prompt_tokens": self.max_prompt_tokens, "sandbox": self.sandbox,
                 "sandbox_network": self.sandbox_network,
-                "reasoning_efforts": self.reasoning_efforts}
+                "reasoning_efforts": self.reasoning_efforts, "small": self.small,
+                "calibrate_run": self.calibrate_run}
 
     def run_sync(self, goal: str, **kwargs: Any) -> RunResult:
         """`run` for code without an event loop."""
@@ -438,12 +452,13 @@ class Agent:
         return RunContext(
             run_id=run_id, goal=goal, store=self.store,
             models=ModelClient(default=self.model, roles=self.roles, aliases=self.aliases,
-                               efforts=self.reasoning_efforts),
+                               efforts=self.reasoning_efforts,
+                               small=frozenset([self.model] if self.small else [])),
             tools=tools, workspace=self.workspace.resolve(), budget=self.budget,
             mode=mode, journal=journal, approve=ask_approval, listener=on_event,
             initial_plan=plan, initial_trigger=plan_trigger,
             max_prompt_tokens=self.max_prompt_tokens, sandbox=self.sandbox,
-            sandbox_network=self.sandbox_network,
+            sandbox_network=self.sandbox_network, calibrate_run=self.calibrate_run,
         )
 
     async def _drive(

@@ -176,6 +176,13 @@ class AgentFile(_Strict):
     sandbox: SandboxSpec = SandboxSpec()
     needs_approval: list[str] = Field(default=[], description="Tools whose calls need approval.")
     workspace: str | None = Field(default=None, description="The folder tools work in.")
+    small: bool = Field(default=False, description=(
+        "The model is small (say 1-8B through Ollama or llama.cpp): small-model mode, as the "
+        "embedded local models always get: compact prompts with a worked example, only the tools "
+        "a subtask needs, no model-written final answer."))
+    calibrate_run: bool | None = Field(default=None, description=(
+        "Whether a classifier call first decides if one executor can do the whole goal (then "
+        "run as a plan of one step); null: only when the strategist's model is small."))
 
     def record(self) -> dict[str, Any]:
         """The content as JSON values, in the file's own spelling (`mcpServers`)."""

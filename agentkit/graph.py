@@ -41,7 +41,7 @@ from langgraph.types import Command, interrupt
 
 from agentkit.errors import BudgetExceeded, ModelError, ProviderUnavailable, RunError
 from agentkit.execution import dispatch, executor, toolbox, verifier
-from agentkit.planning import decomposer, horizon, lifecycle, monitor, strategist
+from agentkit.planning import decomposer, horizon, lifecycle, monitor, scope, strategist
 from agentkit.planning.ledger import Ledger
 from agentkit.runtime import RunContext
 from agentkit.schema import Plan, Subtask
@@ -125,9 +125,13 @@ async def _first_plan(ctx: RunContext) -> tuple[Plan, str, str]:
         trigger = ctx.initial_trigger
         reason = "loaded from a plan file" if trigger == "plan_file" else f"{trigger} of a run"
         return ctx.initial_plan, trigger, reason
+    found = await scope.calibrate(ctx.client, ctx.goal, tool_names=ctx.tools.names,
+                                  enabled=ctx.calibrate_run)
+    if found is not None and found.one_subtask:
+        return scope.one_step_plan(ctx.goal, found.reason), "initial", scope.recorded_reason(found)
     plan = await strategist.first_plan(
         ctx.client, ctx.goal, tool_names=ctx.tools.names, budget_note=ctx.meter.left_note())
-    return plan, "initial", "first plan"
+    return plan, "initial", "first plan" if found is None else scope.recorded_reason(found)
 
 
 async def _revised(ctx: RunContext, state: RunState) -> tuple[Plan, str, str]:
@@ -145,6 +149,8 @@ async def _revised(ctx: RunContext, state: RunState) -> tuple[Plan, str, str]:
         if extension.goal_met or not extension.steps:
             reason = f"{reason}; the strategist added no steps: the goal is met"
         return horizon.extended(current.plan, extension, subtasks), "extend", reason
+    if (again := scope.retried(current.plan, small=ctx.client.is_small("strategist"))) is not None:
+        return strategist.carry_over(current.plan, again, subtasks), "failure", reason
     plan = await strategist.revise(
         ctx.client, ctx.goal, plan=current.plan,
         ledger=Ledger.from_subtasks(subtasks, facts=ctx.records.facts()),
@@ -340,7 +346,7 @@ async def executor_node(state: ExecutorInput, ctx: RunContext) -> dict[str, Any]
     ctx.emit("subtask_started", {"id": subtask.id}, subtask_id=subtask.id)
     checks = _checks(found.plan, subtask)
     messages = executor.prompt(subtask, ctx.goal, found.plan.render(), subtask.opening_ledger or "",
-                               checks)
+                               checks, small=executor.is_small(ctx.client, subtask))
     judge = _judge(ctx, subtask) if not checks and verifier.enabled(ctx.client) else None
     try:
         outcome = await executor.execute(subtask, messages, client=ctx.client, tools=ctx.tools,

@@ -111,7 +111,8 @@ def _context(
         run_id=run_id, goal=original.goal, store=store,
         models=ModelClient(default=original.model, roles=dict(settings.get("roles") or {}),
                            aliases=dict(settings.get("aliases") or {}),
-                           efforts=dict(settings.get("reasoning_efforts") or {})),
+                           efforts=dict(settings.get("reasoning_efforts") or {}),
+                           small=frozenset([original.model] if settings.get("small") else [])),
         tools=tools, workspace=Path(original.workspace),
         budget=Budget.model_validate(settings.get("budget") or {}), mode="replay",
         journal=None if life.kind == "start" else Journal.for_run(store, run_id),
@@ -121,6 +122,7 @@ def _context(
         max_prompt_tokens=settings.get("max_prompt_tokens"),
         sandbox=settings.get("sandbox", "bwrap"),
         sandbox_network=bool(settings.get("sandbox_network", False)),
+        calibrate_run=settings.get("calibrate_run"),
     )
 
 

@@ -146,6 +146,8 @@ class RunContext:
         initial_plan: a saved plan to start from instead of asking the strategist.
         max_prompt_tokens: a cap on executor prompts (see `ContextManager`).
         sandbox, sandbox_network: how tools confine the programs they start (`ToolContext`).
+        calibrate_run: whether a classifier call first decides if one executor can do the goal
+            (`agentkit.planning.scope`); None: only when the strategist's model is small.
     """
 
     run_id: str
@@ -166,6 +168,7 @@ class RunContext:
     max_prompt_tokens: int | None = None
     sandbox: SandboxMode = "bwrap"
     sandbox_network: bool = False
+    calibrate_run: bool | None = None
     records: RunRecord = field(init=False)
     meter: Meter = field(init=False)
     events: Emitter = field(init=False)

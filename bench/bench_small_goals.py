@@ -126,18 +126,29 @@ def _trace(db: Path, run_id: str) -> dict[str, Any]:
     return {"plan_steps": steps, "plan_versions": len(plans), "tool_calls": tools}
 
 
-async def run_goal(goal: Goal, seed: int, folder: Path, *,
-                   max_model_calls: int = MAX_MODEL_CALLS) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Variant:
+    """What a measurement leaves out, to see what a technique is worth: tools of the packs
+    (`without`), or run-level calibration (`calibrate_run=False`: the strategist plans)."""
+
+    without: frozenset[str] = frozenset()
+    calibrate_run: bool | None = None
+
+
+async def run_goal(goal: Goal, seed: int, folder: Path, *, max_model_calls: int = MAX_MODEL_CALLS,
+                   variant: Variant = Variant()) -> dict[str, Any]:
     """Run `goal` once with `seed` in `folder` (workspace `folder/ws`); the record of the run.
 
     `success` is `goal.check(workspace, answer)`, evaluated after the run."""
-    from agentkit import Agent, Budget, load_tools
+    from agentkit import Agent, Budget, Toolset, load_tools
 
     workspace, db = folder / "ws", folder / "run.db"
     setup(goal, workspace)
     os.environ["AGENTKIT_LOCAL_SEED"] = str(seed)
-    agent = Agent(MODEL, tools=[load_tools(p) for p in PACKS], db=db, workspace=workspace,
-                  budget=Budget(max_model_calls=max_model_calls), max_concurrency=1)
+    tools = [Toolset([t for t in load_tools(p) if t.name not in variant.without]) for p in PACKS]
+    agent = Agent(MODEL, tools=tools, db=db, workspace=workspace,
+                  budget=Budget(max_model_calls=max_model_calls), max_concurrency=1,
+                  calibrate_run=variant.calibrate_run)
     started = time.perf_counter()
     try:
         result = await agent.run(goal.text)
@@ -151,14 +162,15 @@ async def run_goal(goal: Goal, seed: int, folder: Path, *,
             **_trace(db, result.run_id)}
 
 
-def measure(goals: list[Goal], seeds: tuple[int, ...]) -> list[dict[str, Any]]:
+def measure(goals: list[Goal], seeds: tuple[int, ...],
+            variant: Variant = Variant()) -> list[dict[str, Any]]:
     """Every goal with every seed, each in a fresh temporary folder; one record per run, also
     printed to stderr as a JSON line as soon as it ends."""
     records = []
     for goal in goals:
         for seed in seeds:
             with tempfile.TemporaryDirectory(prefix=f"small-{goal.name}-") as tmp:
-                record = asyncio.run(run_goal(goal, seed, Path(tmp)))
+                record = asyncio.run(run_goal(goal, seed, Path(tmp), variant=variant))
             records.append(record)
             print(json.dumps(record), file=sys.stderr, flush=True)
     return records
@@ -206,11 +218,17 @@ def run(size: str = "full") -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m bench.bench_small_goals [GOAL,GOAL] [SEED,SEED]`: a partial run, records on
-    stderr, the summary on stdout."""
+    """`python -m bench.bench_small_goals [GOAL,GOAL] [SEED,SEED] [--without TOOL,TOOL]
+    [--no-run-calibration]`: a partial run, records on stderr, the summary on stdout."""
+    variant = Variant(calibrate_run=False if "--no-run-calibration" in argv else None)
+    if "--without" in argv:
+        variant = Variant(without=frozenset(argv[argv.index("--without") + 1].split(",")),
+                          calibrate_run=variant.calibrate_run)
+    argv = [a for i, a in enumerate(argv) if not a.startswith("--")
+            and (i == 0 or argv[i - 1] != "--without")]
     names = argv[0].split(",") if argv else list(BY_NAME)
     seeds = tuple(int(s) for s in argv[1].split(",")) if len(argv) > 1 else SEEDS
-    records = measure([BY_NAME[n] for n in names], seeds)
+    records = measure([BY_NAME[n] for n in names], seeds, variant)
     print(json.dumps(summary(records, len(seeds)), indent=1))
     return 0
 

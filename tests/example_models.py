@@ -44,9 +44,10 @@ def finish(result: str) -> ToolCall:
 
 
 def step(id: str, title: str, instructions: str, criteria: str, difficulty: str,
-         depends_on: tuple[str, ...] = ()) -> PlanStep:
+         depends_on: tuple[str, ...] = (), calls: int | None = None) -> PlanStep:
     return PlanStep(id=id, title=title, instructions=instructions, success_criteria=criteria,
-                    difficulty=difficulty, depends_on=list(depends_on))  # type: ignore[arg-type]
+                    difficulty=difficulty, depends_on=list(depends_on),  # type: ignore[arg-type]
+                    expected_calls=calls)
 
 
 # --- the coding agent ---------------------------------------------------------------------------
@@ -83,7 +84,8 @@ def revised_coding_plan(request: ModelRequest) -> Plan:
     steps = {s.id: s for s in current.steps}
     retry = step("s2", "Fix every remaining failure", "Re-run the tests; for each failing test "
                  "read its module and fix it with edit_file, then re-run the tests, until no test "
-                 "fails.", "`python -m pytest -q` exits with code 0.", "medium", ("s1",))
+                 "fails.", "`python -m pytest -q` exits with code 0.", "medium", ("s1",),
+                 calls=8)
     return current.model_copy(update={"strategy": "More than one module is broken: fix them one "
                                       "by one, re-running the tests after each fix.",
                                       "steps": [steps["s1"], retry, steps["s3"]]})

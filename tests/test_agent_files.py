@@ -76,7 +76,7 @@ def test_the_committed_schema_is_the_generated_one() -> None:
 def test_the_example_agent_file_passes_agents_check() -> None:
     done = CliRunner().invoke(app, ["agents", "check", str(ROOT / "examples" / "agent.yaml")])
     assert done.exit_code == 0, done.output
-    assert "declares an agent with 9 tools" in done.output
+    assert "declares an agent with 13 tools" in done.output
     assert "3 MCP server(s)" in done.output
 
 

@@ -118,6 +118,10 @@ def test_agentkit_databases_are_never_touched(ctx: ToolContext, workspace: Path)
         ("write_file", {"path": "store.bin", "content": ""}),
         ("write_file", {"path": "store.bin-wal", "content": "x"}),
         ("list_dir", {"path": ".agentkit"}),
+        ("copy_file", {"source": "store.bin", "target": "copy.txt"}),
+        ("append_file", {"path": "store.bin-wal", "text": "x"}),
+        ("move_file", {"source": ".agentkit/notes.txt", "target": "moved.txt"}),
+        ("make_dir", {"path": ".agentkit/sub"}),
     ]:
         result = call(FILES, name, ctx, **arguments)
         assert result.status == "error", (name, arguments)

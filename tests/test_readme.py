@@ -24,7 +24,8 @@ def _results(request: ModelRequest) -> list[str]:
 def counter(request: ModelRequest) -> object:
     """Reads README.md, counts its words with the snippet's own tool, reports the count."""
     if request.role == "strategist":
-        return Plan(strategy="read, then count", steps=[PlanStep(id="s1", title="Count")])
+        return Plan(strategy="read, then count",
+                    steps=[PlanStep(id="s1", title="Count", expected_calls=3)])
     if request.role == "finalizer":
         return request.last_user_text.rsplit("Count: ", 1)[-1]
     results = _results(request)

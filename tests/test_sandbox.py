@@ -59,7 +59,7 @@ def calls_then_finish(calls: list[ToolCall]) -> Callable[[ModelRequest], object]
     """A one-step plan whose executor makes `calls` in order, then finishes."""
     plan = Plan(strategy="Try the calls.", steps=[PlanStep(
         id="s1", title="Try", instructions="Make the calls.", success_criteria="they answered",
-        difficulty="medium")])
+        difficulty="medium", expected_calls=len(calls))])  # sized to them: never split
 
     def script(request: ModelRequest) -> object:
         if request.role == "strategist":
@@ -275,6 +275,10 @@ def test_files_cannot_reach_outside_even_through_planted_links(target: Target) -
         ("list_dir", {"path": "planted_dir"}),
         ("read_file", {"path": "a\x00b"}),
         ("read_file", {"path": "x" * 5000}),
+        ("copy_file", {"source": "planted_dir/secret.txt", "target": "copy.txt"}),
+        ("append_file", {"path": "hard.txt", "text": "pwned"}),
+        ("move_file", {"source": "planted", "target": "moved.txt"}),
+        ("make_dir", {"path": "planted_dir/sub"}),
     ]
     calls = [ToolCall(name=name, arguments=args) for name, args in attempts]
     recorded = target.run_calls(calls, tools=[load_tools("files")], spacer=LIST)

@@ -66,3 +66,11 @@ async def test_one_real_run_is_judged_by_its_check(tmp_path: Path) -> None:
     assert 1 <= record["model_calls"] <= 3 and record["plan_versions"] >= 1
     assert record["success"] == goal.check(tmp_path / "ws", record["answer"])
     assert record["success"] == (tmp_path / "ws" / "data").is_dir()
+
+
+def test_the_demo_goal_is_a_suite_goal_and_the_readme_names_it() -> None:
+    root = Path(__file__).resolve().parent.parent
+    [goal] = [line.split("?=", 1)[1].strip() for line in
+              (root / "Makefile").read_text().splitlines() if line.startswith("GOAL ?=")]
+    assert goal in {g.text for g in GOALS}
+    assert f'agentkit run "{goal}"' in (root / "README.md").read_text()

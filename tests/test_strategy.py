@@ -70,7 +70,8 @@ async def test_failure_leads_to_a_recorded_revision_that_keeps_done_work(
 ) -> None:
     first = Plan(strategy="broken", steps=[WRITE, BROKEN])
     # The strategist forgets the finished step s1: the run must carry it over anyway.
-    second = Plan(strategy="working", steps=[PlanStep(id="s3", title="Use the working approach")])
+    second = Plan(strategy="working", steps=[PlanStep(id="s3", title="Use the working approach",
+                                                      expected_calls=2)])  # one subtask
     result = await _agent(worker([first, second]), db, workspace).run(GOAL)
 
     assert result.status == "completed"

@@ -1,4 +1,6 @@
-"""File tools confined to the workspace: read, write, edit, list, glob, grep.
+"""File tools confined to the workspace: read, write, edit, append, copy, move, make a folder,
+list, glob, grep. (The narrow ones — append, copy, move, make a folder — are what a small model
+gets right where a shell command line is beyond it.)
 
 A path is resolved inside the workspace first (`ToolContext.resolve`: `..`, absolute paths and
 symlinks that lead out are refused, as are NUL bytes and over-long paths), then opened from a
@@ -77,6 +79,62 @@ def edit_file(path: str, old: str, new: str, ctx: ToolContext) -> str:
         raise ToolRetry(f"`old` occurs {count} times in {path!r}; it must occur exactly once")
     _write(ctx, path, text.replace(old, new, 1))
     return f"edited {path}"
+
+
+@tool
+def append_file(path: str, text: str, ctx: ToolContext) -> str:
+    """Append text at the end of a workspace file, after a newline if it lacks one.
+
+    Args:
+        path: file path relative to the workspace.
+        text: the text to add.
+    """
+    old = _read(ctx, path, missing="", errors="strict") if _exists(ctx, path) else ""
+    start = "\n" if old and not old.endswith("\n") else ""
+    _write(ctx, path, old + start + text + ("" if text.endswith("\n") else "\n"))
+    return f"appended {len(text)} characters to {path}"
+
+
+@tool(idempotent=True)
+def copy_file(source: str, target: str, ctx: ToolContext) -> str:
+    """Copy a workspace file to a new file (or over an existing one).
+
+    Args:
+        source: the file to copy, relative to the workspace.
+        target: the path of the copy, relative to the workspace.
+    """
+    _write(ctx, target, _read(ctx, source, missing=f"no file {source!r} in the workspace",
+                              errors="strict"))
+    return f"copied {source} to {target}"
+
+
+@tool
+def move_file(source: str, target: str, ctx: ToolContext) -> str:
+    """Move or rename a workspace file.
+
+    Args:
+        source: the file to move, relative to the workspace.
+        target: its new path, relative to the workspace.
+    """
+    content = _read(ctx, source, missing=f"no file {source!r} in the workspace", errors="strict")
+    _write(ctx, target, content)
+    _remove(ctx, source)
+    return f"moved {source} to {target}"
+
+
+@tool(idempotent=True)
+def make_dir(path: str, ctx: ToolContext) -> str:
+    """Create a folder in the workspace (and the folders above it that are missing).
+
+    Args:
+        path: folder path relative to the workspace.
+    """
+    root, parts = _parts(ctx, path)
+    try:
+        os.close(_walk(root, parts, path, create=True))
+    except (FileExistsError, NotADirectoryError) as e:
+        raise ToolRetry(f"{path!r} is a file, not a folder") from e
+    return f"created folder {path}"
 
 
 @tool(idempotent=True)
@@ -261,6 +319,23 @@ def _read(ctx: ToolContext, path: str, *, missing: str, errors: str = "replace")
         raise ToolRetry(missing) from e
     with os.fdopen(fd, "rb") as file:
         return file.read().decode("utf-8", errors=errors)
+
+
+def _exists(ctx: ToolContext, path: str) -> bool:
+    root, parts = _parts(ctx, path)
+    return bool(parts) and (root.joinpath(*parts)).is_file()
+
+
+def _remove(ctx: ToolContext, path: str) -> None:
+    """Delete the regular file `path` (its folder opened without following symlinks)."""
+    root, parts = _parts(ctx, path)
+    folder = _walk(root, parts[:-1], path)
+    try:
+        if not stat.S_ISREG(os.stat(parts[-1], dir_fd=folder, follow_symlinks=False).st_mode):
+            raise ToolRetry(f"path {path!r} is not a regular file")
+        os.unlink(parts[-1], dir_fd=folder)
+    finally:
+        os.close(folder)
 
 
 def _write(ctx: ToolContext, path: str, content: str) -> None:

@@ -70,7 +70,8 @@ def shell_tool(
     run_limits = limits or sandbox.Limits(cpu_seconds=max(1, math.ceil(timeout)))
 
     def run_shell(command: str, ctx: ToolContext) -> str:
-        """Run a shell command in the workspace; returns the exit code and the output.
+        """Run a shell command in the workspace (such as ls, wc to count the words or lines
+        of a file, sed to replace text); returns the exit code and the output.
 
         Args:
             command: the command line, run by /bin/sh in the workspace folder.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from agentkit.context import ContextManager, first_page
+from agentkit.execution import small as small_mode
 from agentkit.execution import toolbox
 from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
 from agentkit.schema import Subtask
@@ -56,10 +57,20 @@ class Outcome:
     contradiction: str | None = None
 
 
+def is_small(client: ModelClient, subtask: Subtask) -> bool:
+    """Whether `subtask` runs on a small model (small-model mode, `agentkit.execution.small`)."""
+    model = subtask.effort.model
+    return client.is_small("executor", model if model in client.aliases else None)
+
+
 def prompt(
-    subtask: Subtask, goal: str, plan_text: str, ledger_text: str, checks: Sequence[str] = ()
+    subtask: Subtask, goal: str, plan_text: str, ledger_text: str, checks: Sequence[str] = (),
+    *, small: bool = False,
 ) -> list[dict[str, Any]]:
-    """The executor's opening messages: the run's goal, plan and ledger, then its subtask."""
+    """The executor's opening messages: the run's goal, plan and ledger, then its subtask;
+    for a small model, the compact prompt of `agentkit.execution.small`."""
+    if small:
+        return list(small_mode.prompt(subtask, goal, checks, ledger_text))
     checked = "".join(f"\nfinish is accepted only once this check exits 0: {c}" for c in checks)
     return [
         {"role": "system", "content": SYSTEM},
@@ -119,7 +130,7 @@ async def _execute(
     checks: Sequence[str],
     judge: Judge | None,
 ) -> Outcome:
-    effort = subtask.effort
+    effort, small = subtask.effort, is_small(client, subtask)
     # Every call of the subtask, its thinking tools' too, at its tier and reasoning effort.
     client = client.at_effort(effort.model if effort.model in client.aliases else None,
                               effort.reasoning_effort)
@@ -128,8 +139,11 @@ async def _execute(
         tools, client=client, thinking_on=effort.thinking_tools, context=context,
         tokens_left=lambda: effort.budget_tokens - tally.tokens,
     )
-    specs, errors, nudged = tools.specs(), 0, 0
+    tools = small_mode.prepare(tools, subtask, messages) if small else tools
+    errors, nudged = 0, 0
+    last_ok: tuple[ToolCall, str] | None = None  # the last successful work call, its output
     for step in range(1, effort.max_steps + 1):
+        specs = small_mode.offered(tools, worked=last_ok is not None) if small else tools.specs()
         response = await _ask(client, context, subtask, messages, specs)
         messages.append(response.assistant_message())
         if not response.tool_calls:  # done means finish(result): text alone never ends it
@@ -142,6 +156,8 @@ async def _execute(
             continue
         nudged = 0
         for call in response.tool_calls:
+            if small and not checks and (again := small_mode.repeated(call, last_ok)) is not None:
+                return Outcome(status="done", result=again, steps=step, tokens=tally.tokens)
             result = await call_tool(subtask.id, call, tools)
             errors = errors + 1 if result.status in _ERROR_STATUSES else 0
             end = _verdict(tools, call, result, errors, max_tool_errors)
@@ -153,9 +169,11 @@ async def _execute(
                     continue
             if end is not None:
                 status, text, contradiction = end
+                text = small_mode.with_evidence(text, last_ok) if small else text
                 return Outcome(status=status, result=text, steps=step, tokens=tally.tokens,
                                contradiction=contradiction)
             messages.append(_tool_message(subtask, call, result, max_tool_errors - errors))
+            last_ok = (call, result.content) if small_mode.succeeded(result) else last_ok
         if tally.tokens > effort.budget_tokens:
             return Outcome(status="failed", steps=step, tokens=tally.tokens, result=(
                 f"used {tally.tokens} tokens, over the subtask budget of {effort.budget_tokens}"))

@@ -105,6 +105,8 @@ class ModelClient:
         tier: the tier (or model) of a call that names none (a subtask's, see `at_effort`).
         reasoning_effort: the reasoning effort of a call that sets none and whose tier has
             none in `efforts`.
+        small: model strings known to be small (besides the embedded `local/...` models, which
+            always are): their runs use small-model mode (`is_small`).
 
     `reasoning_effort` is sent only to models that take it (`takes_reasoning_effort`: LiteLLM's
     `supports_reasoning`, and scripted models); for any other it is left out of the request.
@@ -117,6 +119,7 @@ class ModelClient:
     hooks: CallHooks = field(default_factory=NoHooks)
     tier: str | None = None
     reasoning_effort: str | None = None
+    small: frozenset[str] = frozenset()
 
     def at_effort(self, tier: str | None, reasoning_effort: str | None) -> ModelClient:
         """The same client, its calls that name no model on `tier` (an alias, or None for each
@@ -136,6 +139,12 @@ class ModelClient:
     def model_for(self, role: Role, override: str | None = None) -> str:
         name = override or self.tier or self.roles.get(role) or self.default
         return self.aliases.get(name, name)
+
+    def is_small(self, role: Role, override: str | None = None) -> bool:
+        """Whether the model of `role` (or tier `override`) is small: compact prompts, a worked
+        example, few tools and no model-written answer (see `agentkit.execution.small`)."""
+        model = self.model_for(role, override)
+        return model in self.small or model.split("/", 1)[0] == "local"
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         if request.model is None:

@@ -32,6 +32,11 @@ DEFAULT_MAX_TOKENS = 384
 # Bounds added to any schema the grammar follows: without them the model repeats itself.
 MAX_STRING = 400
 MAX_ITEMS = 4
+# A tool's `path` argument, as the grammar lets this model write it: relative (no `/`, `~` or
+# `.` first). The file tools refuse absolute paths anyway; this model invents them
+# (`/Users/you/Desktop/hello.txt`) and repeats them until the subtask fails. (A bounded
+# repetition in a pattern becomes a deeply nested grammar rule: this one has none.)
+RELATIVE_PATH = r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$"
 # With AGENTKIT_LOCAL_SEED=N every call samples with seed N, at SEEDED_TEMPERATURE unless the
 # request sets a temperature; without it a call with no temperature is greedy (temperature 0).
 SEED_ENV = "AGENTKIT_LOCAL_SEED"
@@ -97,7 +102,10 @@ def tool_call_schema(tools: list[dict[str, Any]]) -> dict[str, Any]:
     options = []
     for spec in tools:
         function = spec["function"]
-        params = function.get("parameters") or {"type": "object", "properties": {}}
+        params = copy.deepcopy(function.get("parameters") or {"type": "object", "properties": {}})
+        path = params.get("properties", {}).get("path")
+        if isinstance(path, dict) and path.get("type") == "string" and "pattern" not in path:
+            path["pattern"] = RELATIVE_PATH
         options.append(
             {
                 "type": "object",
