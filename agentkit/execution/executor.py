@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 from agentkit.context import ContextManager, first_page
 from agentkit.execution import small as small_mode
 from agentkit.execution import toolbox
-from agentkit.models import ModelClient, ModelRequest, ModelResponse, ToolCall
+from agentkit.models import ModelClient, ModelRequest, ModelResponse, Tally, ToolCall
 from agentkit.schema import Subtask
 from agentkit.tools import ToolResult, Toolset
 
@@ -131,15 +131,7 @@ async def _execute(
     judge: Judge | None,
 ) -> Outcome:
     effort, small = subtask.effort, is_small(client, subtask)
-    # Every call of the subtask, its thinking tools' too, at its tier and reasoning effort.
-    client = client.at_effort(effort.model if effort.model in client.aliases else None,
-                              effort.reasoning_effort)
-    client, tally = client.counting()
-    tools = toolbox.for_subtask(
-        tools, client=client, thinking_on=effort.thinking_tools, context=context,
-        tokens_left=lambda: effort.budget_tokens - tally.tokens,
-    )
-    tools = small_mode.prepare(tools, subtask, messages) if small else tools
+    client, tally, tools = _equipped(subtask, messages, client, tools, context, small=small)
     errors, nudged = 0, 0
     last_ok: tuple[ToolCall, str] | None = None  # the last successful work call, its output
     for step in range(1, effort.max_steps + 1):
@@ -179,6 +171,23 @@ async def _execute(
                 f"used {tally.tokens} tokens, over the subtask budget of {effort.budget_tokens}"))
     return Outcome(status="failed", steps=effort.max_steps, tokens=tally.tokens,
                    result=f"not finished within the step limit of {effort.max_steps}")
+
+
+def _equipped(
+    subtask: Subtask, messages: list[dict[str, Any]], client: ModelClient, tools: Toolset,
+    context: ContextManager | None, *, small: bool,
+) -> tuple[ModelClient, Tally, Toolset]:
+    """The subtask's client (every call of it, its thinking tools' too, at its tier and reasoning
+    effort, its tokens counted) and its tools (agentkit's added; narrowed for a small model)."""
+    effort = subtask.effort
+    client = client.at_effort(effort.model if effort.model in client.aliases else None,
+                              effort.reasoning_effort)
+    client, tally = client.counting()
+    tools = toolbox.for_subtask(
+        tools, client=client, thinking_on=effort.thinking_tools, context=context,
+        tokens_left=lambda: effort.budget_tokens - tally.tokens,
+    )
+    return client, tally, small_mode.prepare(tools, subtask, messages) if small else tools
 
 
 async def _ask(
