@@ -221,11 +221,8 @@ def _agent_for(
     from agentkit.store import Store
 
     store = Store(db)
-    try:
-        run = store.get_run(run_id)
-        recorded = store.get_agent(run.id)
-    finally:
-        store.close()  # the agent opens its own; none may be left for the interpreter's exit
+    run = store.get_run(run_id)
+    recorded = store.get_agent(run.id)
     if recorded is None:
         return _legacy_agent_for(run, db, tools, model), run
     spec = AgentFile.model_validate(recorded.spec)
