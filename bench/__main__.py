@@ -32,7 +32,7 @@ CORE = ["startup", "overhead", "concurrency", "dbsize", "local_model"]
 # Run only when named: the kill sweep (about 20 min), the local model's goals (about an hour),
 # and the sections their owners measured alone (horizon, prompt caching).
 SEPARATE = ["bench_kills", "bench_small_goals", "bench_horizon", "bench_cache"]
-NOT_BENCHMARKS = {"report", "profiling"}
+NOT_BENCHMARKS = {"report", "profiling", "ab_checkouts"}
 
 
 def discover() -> list[str]:
